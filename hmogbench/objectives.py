@@ -1,0 +1,208 @@
+"""Training objectives, plugged into the one training loop (``train.py``).
+
+An objective says how many fakes to draw per step (``fake_batch``), how many D steps precede each
+G step (``d_steps``), and computes the D and G losses; it may add an auxiliary step on a subset
+of G's parameters (MEGAN's load balancing). Losses are scalars to minimise; every method returns
+a dict whose 'loss' entry is differentiated and whose other entries are logged.
+
+===========  ===================================================================================
+wgan-gp      FC / ME / HME (thesis 5.2.3): critic -E[D(x)] + E[D(G(z))] + lambda * GP, two-sided
+             penalty (lambda = 10); G: -E[D(G(z))].
+ns           non-saturating GAN (toy ME/HME, as the authors' gan_toy.py): D: BCE(real, 1) +
+             BCE(fake, 0); G: BCE(D(G(z)), 1).
+madgan       D has K+1 classes (0 = real, k = generator k-1), thesis eq. 3.1: CE(real, 0) +
+             CE(fake_k, k), each averaged over its own batch; G: -E[log D_0(G_k(z))] (eq. 3.2).
+             All K generators get the same B z's, so D sees K*B fakes.
+mgan         D emits [real/fake logit, K classifier logits]: D: BCE(real, 1) + BCE(fake, 0) +
+             CE(classifier(fake), k); G: BCE(fake, 1) + beta * CE(classifier(fake), k). Each of the
+             K generators gets the same B // K z's.
+megan        ns losses through the Gumbel-selected generator, plus a load-balancing step on the
+             gate and projector: MSE(batch mean of a soft Gumbel-softmax sample, 1/K).
+===========  ===================================================================================
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .models.generator import Generator
+from .models.heads import MEGANHead, gumbel_softmax
+
+
+def gradient_penalty(
+    critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, norm: str = "channel", weight: float = 10.0
+) -> torch.Tensor:
+    """Two-sided WGAN-GP penalty weight * E[(||grad D(x_hat)|| - 1)^2] on x_hat = a*real + (1-a)*fake,
+    a ~ U(0, 1) per sample.
+
+    norm='sample':  ||.|| over each sample's whole gradient (Gulrajani et al. 2017).
+    norm='channel': ||.|| over dim 1 only, as the authors' ``grad.norm(2, dim=1)``; for images
+        (B, C, H, W) this is a norm per pixel over channels, averaged over B*H*W. For flat (B, F)
+        inputs both choices coincide.
+    """
+    alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
+    x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    if norm == "sample":
+        grad_norm = grad.flatten(1).norm(2, dim=1)
+    elif norm == "channel":
+        grad_norm = grad.norm(2, dim=1)
+    else:
+        raise ValueError(f"gp_norm must be 'channel' or 'sample', got {norm!r}")
+    return weight * ((grad_norm - 1) ** 2).mean()
+
+
+def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
+
+
+class Objective:
+    """Base class: one fake per real, one D step per G step, no auxiliary step."""
+
+    name = "base"
+
+    def __init__(self, d_steps: int):
+        self.d_steps = d_steps
+
+    def fake_batch(self, batch_size: int) -> int:
+        """Number of z to draw for a step with ``batch_size`` reals."""
+        return batch_size
+
+    def d_loss(self, G: Generator, D: nn.Module, real: torch.Tensor, z: torch.Tensor) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def g_loss(self, G: Generator, D: nn.Module, z: torch.Tensor) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def aux_parameters(self, G: Generator) -> list[nn.Parameter]:
+        """Parameters of an auxiliary optimiser stepped after each G step (none by default)."""
+        return []
+
+    def aux_loss(self, G: Generator, z: torch.Tensor) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+
+class WGANGP(Objective):
+    name = "wgan-gp"
+
+    def __init__(self, d_steps: int = 5, gp_weight: float = 10.0, gp_norm: str = "channel"):
+        super().__init__(d_steps)
+        self.gp_weight, self.gp_norm = gp_weight, gp_norm
+
+    def d_loss(self, G, D, real, z):
+        with torch.no_grad():
+            fake = G(z)
+        d_real, d_fake = D(real).mean(), D(fake).mean()
+        gp = gradient_penalty(D, real, fake, self.gp_norm, self.gp_weight)
+        return {"loss": d_fake - d_real + gp, "wdist": (d_real - d_fake).detach(), "gp": gp.detach()}
+
+    def g_loss(self, G, D, z):
+        return {"loss": -D(G(z)).mean()}
+
+
+class NonSaturating(Objective):
+    name = "ns"
+
+    def d_loss(self, G, D, real, z):
+        with torch.no_grad():
+            fake = G(z)
+        return {"loss": _bce(D(real), 1.0) + _bce(D(fake), 0.0)}
+
+    def g_loss(self, G, D, z):
+        return {"loss": _bce(D(G(z)), 1.0)}
+
+
+class MADGAN(Objective):
+    name = "madgan"
+
+    def d_loss(self, G, D, real, z):
+        with torch.no_grad():
+            fake, labels = G.forward_all_heads(z)
+        real_labels = torch.zeros(real.shape[0], dtype=torch.long, device=real.device)
+        loss = F.cross_entropy(D(real), real_labels) + F.cross_entropy(D(fake), labels + 1)
+        return {"loss": loss}
+
+    def g_loss(self, G, D, z):
+        fake, _ = G.forward_all_heads(z)
+        return {"loss": -F.log_softmax(D(fake), dim=1)[:, 0].mean()}
+
+
+class MGAN(Objective):
+    name = "mgan"
+
+    def __init__(self, d_steps: int, num_generators: int, beta: float = 1.0):
+        super().__init__(d_steps)
+        self.num_generators, self.beta = num_generators, beta
+
+    def fake_batch(self, batch_size):
+        return batch_size // self.num_generators
+
+    def d_loss(self, G, D, real, z):
+        with torch.no_grad():
+            fake, labels = G.forward_all_heads(z)
+        out_fake = D(fake)
+        classify = F.cross_entropy(out_fake[:, 1:], labels)
+        loss = _bce(D(real)[:, 0], 1.0) + _bce(out_fake[:, 0], 0.0) + classify
+        return {"loss": loss, "classify": classify.detach()}
+
+    def g_loss(self, G, D, z):
+        fake, labels = G.forward_all_heads(z)
+        out = D(fake)
+        classify = F.cross_entropy(out[:, 1:], labels)
+        return {"loss": _bce(out[:, 0], 1.0) + self.beta * classify, "classify": classify.detach()}
+
+
+class MEGAN(NonSaturating):
+    """ns losses; after each G step a separate optimiser on the gate and projector minimises
+    weight * MSE(mean_b softGumbel(logits(z))_b, 1/K) for the G step's z (fresh Gumbel noise).
+
+    The authors reuse the G step's logits tensor; we recompute them for the same z after the G
+    update, since backpropagating through parameters modified in place is an error in current
+    PyTorch. The two differ by one Adam step of the gate."""
+
+    name = "megan"
+
+    def __init__(self, d_steps: int = 5, balance_weight: float = 1.0):
+        super().__init__(d_steps)
+        self.balance_weight = balance_weight
+
+    @staticmethod
+    def _head(G: Generator) -> MEGANHead:
+        if not isinstance(G.head, MEGANHead):
+            raise TypeError(f"the megan objective needs a MEGAN generator, not {type(G.head).__name__}")
+        return G.head
+
+    def aux_parameters(self, G):
+        return self._head(G).balance_parameters()
+
+    def aux_loss(self, G, z):
+        head = self._head(G)
+        logits = head.gate_logits(z, head.experts.all_heads(z))
+        usage = gumbel_softmax(logits, head.tau, hard=False).mean(dim=0)
+        uniform = torch.full_like(usage, 1.0 / usage.shape[0])
+        return {"loss": self.balance_weight * F.mse_loss(usage, uniform)}
+
+
+def build_objective(
+    name: str,
+    d_steps: int,
+    num_generators: int = 1,
+    gp_weight: float = 10.0,
+    gp_norm: str = "channel",
+    mgan_beta: float = 1.0,
+    megan_balance_weight: float = 1.0,
+) -> Objective:
+    """The objective called ``name`` (one of config.OBJECTIVES)."""
+    if name == "wgan-gp":
+        return WGANGP(d_steps, gp_weight, gp_norm)
+    if name == "ns":
+        return NonSaturating(d_steps)
+    if name == "madgan":
+        return MADGAN(d_steps)
+    if name == "mgan":
+        return MGAN(d_steps, num_generators, mgan_beta)
+    if name == "megan":
+        return MEGAN(d_steps, megan_balance_weight)
+    raise ValueError(f"unknown objective {name!r}")
