@@ -73,7 +73,10 @@ class ModelSpec:
                 f"cannot parse model name {name!r}; expected FC, ME-K, HME-d, ME-L-K, HME-L-d, MADGAN-K, MGAN-K or MEGAN-K"
             )
         family, linear, size = m.group(1).lower(), m.group(2), m.group(3)
-        return cls(family, int(size) if size is not None else None, "linear" if linear else "constant")
+        try:
+            return cls(family, int(size) if size is not None else None, "linear" if linear else "constant")
+        except ValueError as exc:
+            raise ValueError(f"invalid model name {name!r}: {exc}") from None
 
     def __str__(self) -> str:
         return self.name

@@ -1,0 +1,145 @@
+"""The training loop: determinism, checkpoint/resume equality, clean failure on NaN."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from hmogbench.config import ConfigError, TrainConfig
+from hmogbench.objectives import WGANGP
+from hmogbench.train import (CHECKPOINT, GENERATOR, LOSSES, RUN_INFO, NonFiniteLossError, ResumeError, build_models,
+                             train_from_config, train_gan, LoopSettings)
+
+
+def _cfg(**kw):
+    base = dict(model="HME-L-2", steps=6, batch_size=8, checkpoint_every=2, log_every=1)
+    return TrainConfig(**{**base, **kw})
+
+
+def _state(run_dir):
+    return torch.load(run_dir / CHECKPOINT, weights_only=False)
+
+
+def _assert_same_state(a, b):
+    for part in ("generator", "discriminator"):
+        assert a[part].keys() == b[part].keys()
+        for key in a[part]:
+            assert torch.equal(a[part][key], b[part][key]), f"{part}.{key} differs"
+
+
+def test_same_seed_same_numbers_different_seed_different(tiny_images, tmp_path):
+    train_from_config(_cfg(), tiny_images, tmp_path / "a", progress=False)
+    train_from_config(_cfg(), tiny_images, tmp_path / "b", progress=False)
+    train_from_config(_cfg(seed=2020), tiny_images, tmp_path / "c", progress=False)
+    _assert_same_state(_state(tmp_path / "a"), _state(tmp_path / "b"))
+    assert (tmp_path / "a" / LOSSES).read_text() == (tmp_path / "b" / LOSSES).read_text()
+    assert (tmp_path / "a" / LOSSES).read_text() != (tmp_path / "c" / LOSSES).read_text()
+
+
+class Killed(Exception):
+    pass
+
+
+@pytest.mark.parametrize("model", ["HME-L-2", "MEGAN-2"])  # MEGAN: BN statistics, Gumbel noise, aux optimiser
+def test_resume_after_kill_is_bit_identical(model, tiny_images, tmp_path):
+    cfg = _cfg(model=model, steps=7, checkpoint_every=3)
+    train_from_config(cfg, tiny_images, tmp_path / "full", progress=False)
+
+    def kill_at_5(step):
+        if step == 5:  # after the step-3 checkpoint, before the step-6 one
+            raise Killed
+
+    with pytest.raises(Killed):
+        train_from_config(cfg, tiny_images, tmp_path / "killed", progress=False, on_step=kill_at_5)
+    assert _state(tmp_path / "killed")["step"] == 3
+    info = train_from_config(cfg, tiny_images, tmp_path / "killed", progress=False)
+    assert info["resumed_from"] == 3 and info["steps_done"] == 7
+    full, resumed = _state(tmp_path / "full"), _state(tmp_path / "killed")
+    _assert_same_state(full, resumed)
+    assert full["opt_g"]["state"][0]["exp_avg"].equal(resumed["opt_g"]["state"][0]["exp_avg"])
+    assert (tmp_path / "full" / LOSSES).read_text() == (tmp_path / "killed" / LOSSES).read_text()
+
+
+def test_sigkilled_cli_run_resumes_to_the_same_result(tmp_path):
+    """A real SIGKILL of `hmogbench train` (not an exception), then a re-run of the same command."""
+    data = np.random.default_rng(0).integers(0, 256, (40, 32, 32), dtype=np.uint8)
+    np.save(tmp_path / "data.npy", data)
+    args = [sys.executable, "-m", "hmogbench", "train", "--data", str(tmp_path / "data.npy"), "--no-progress",
+            "--set", "model=HME-2", "--set", "steps=30", "--set", "d_steps=1", "--set", "batch_size=8",
+            "--set", "checkpoint_every=2"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    subprocess.run(args + ["--out", str(tmp_path / "full")], check=True, env=env, capture_output=True)
+
+    proc = subprocess.Popen(args + ["--out", str(tmp_path / "run")], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    ckpt = tmp_path / "run" / CHECKPOINT
+    while time.time() < deadline and not (ckpt.exists() and _state(tmp_path / "run")["step"] >= 4):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed_at = _state(tmp_path / "run")["step"]
+    assert 4 <= killed_at < 30, "the run must be killed part-way"
+    subprocess.run(args + ["--out", str(tmp_path / "run")], check=True, env=env, capture_output=True)
+    _assert_same_state(_state(tmp_path / "full"), _state(tmp_path / "run"))
+    assert json.loads((tmp_path / "run" / RUN_INFO).read_text())["resumed_from"] == killed_at
+
+
+def test_outputs_and_provenance(tiny_images, tmp_path):
+    train_from_config(_cfg(), tiny_images, tmp_path, progress=False)
+    info = json.loads((tmp_path / RUN_INFO).read_text())
+    assert info["status"] == "complete" and info["config"]["model"] == "HME-L-2" and info["config"]["seed"] == 2019
+    assert {"torch", "python", "hmogbench"} <= set(info["versions"]) and "git_commit" in info
+    rows = list(csv.DictReader((tmp_path / LOSSES).open()))
+    assert [int(r["step"]) for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert {"d_loss", "d_wdist", "d_gp", "g_loss"} <= set(rows[0])
+    assert torch.load(tmp_path / GENERATOR, weights_only=False)["step"] == 6
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+class NaNAtStep3(WGANGP):
+    calls = 0
+
+    def g_loss(self, G, D, z):
+        self.calls += 1
+        out = super().g_loss(G, D, z)
+        if self.calls == 3:
+            out["loss"] = out["loss"] * float("nan")
+        return out
+
+
+def test_nan_loss_stops_with_the_step_and_no_bad_checkpoint(tiny_images, tmp_path):
+    cfg = _cfg(steps=10, checkpoint_every=2)
+    G, D, _ = build_models(cfg)
+    settings = LoopSettings(steps=10, batch_size=8, seed=0, checkpoint_every=2)
+    with pytest.raises(NonFiniteLossError, match="generator loss is nan at generator step 3"):
+        train_gan(G, D, NaNAtStep3(d_steps=1), tiny_images, tmp_path, settings, cfg.to_dict(), progress=False)
+    state = _state(tmp_path)
+    assert state["step"] == 2
+    assert all(torch.isfinite(v).all() for v in state["generator"].values())
+    info = json.loads((tmp_path / RUN_INFO).read_text())
+    assert info["status"] == "failed" and "step 3" in info["error"]
+
+
+def test_resume_with_another_config_is_refused(tiny_images, tmp_path):
+    train_from_config(_cfg(steps=2), tiny_images, tmp_path, progress=False)
+    with pytest.raises(ResumeError, match="gp_norm"):
+        train_from_config(_cfg(steps=4, gp_norm="sample"), tiny_images, tmp_path, progress=False)
+    # extending the length is allowed and continues from step 2
+    assert train_from_config(_cfg(steps=4), tiny_images, tmp_path, progress=False)["resumed_from"] == 2
+
+
+def test_bad_config_and_data_errors_name_the_problem(tiny_images, tmp_path):
+    with pytest.raises(ConfigError, match="'gp_norm'"):
+        TrainConfig(gp_norm="pixel")
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) \['stepz'\]"):
+        TrainConfig.from_dict({"stepz": 3})
+    with pytest.raises(ValueError, match=r"shape \(48, 1, 32, 32\); config expects \(N, 3, 64, 64\)"):
+        train_from_config(_cfg(image_size=64, channels=3), tiny_images, tmp_path, progress=False)
