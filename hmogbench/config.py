@@ -27,8 +27,14 @@ from .models.spec import ModelSpec
 OBJECTIVES = ("wgan-gp", "ns", "madgan", "mgan", "megan")
 DEFAULT_D_STEPS = {"wgan-gp": 5, "ns": 1, "madgan": 1, "mgan": 1, "megan": 5}
 
-# Generator steps of the MNIST runs: 250 critic "epochs" of 60000 // (128 * 5) = 93 G-steps each.
-MNIST_WGAN_STEPS = 250 * (60_000 // (128 * 5))
+# Training length in generator steps (authors' run scripts, MNIST, 60,000 images, batch 128):
+#   FC/ME/HME (run.sh):  250 critic epochs of 60000 // (128 * 5) = 93 G steps  -> 23,250
+#   MADGAN/MGAN (mad.sh, mgan.sh): 50 epochs of 60000 // 128 = 468 G steps   -> 23,400
+#   MEGAN (megan.sh, c_iter 5):    50 epochs of 60000 // (128 * 5) = 93      ->  4,650
+# No length is recorded for the other sets. We use the same number of generator steps on every
+# set (the MNIST budget in updates), not the same number of epochs: 250 epochs would be ~75k
+# steps on CelebA but only ~2.8k on Flowers' 7,198 training images.
+DEFAULT_STEPS = {"wgan-gp": 250 * 93, "ns": 250 * 93, "madgan": 50 * 468, "mgan": 50 * 468, "megan": 50 * 93}
 
 
 class ConfigError(ValueError):
@@ -45,7 +51,7 @@ class TrainConfig:
     channels: int = 1  # 1 gray, 3 RGB
     z_dim: int = 100
     seed: int = 2019  # thesis seeds: 2019-2023
-    steps: int = MNIST_WGAN_STEPS
+    steps: int | None = None  # generator steps; None = DEFAULT_STEPS of the objective (MNIST budget)
     batch_size: int = 128
     lr: float = 1e-4  # generator learning rate
     lr_d: float | None = None  # discriminator learning rate; None = lr
@@ -76,6 +82,10 @@ class TrainConfig:
         return self.objective or self.spec.objective
 
     @property
+    def resolved_steps(self) -> int:
+        return self.steps if self.steps is not None else DEFAULT_STEPS[self.resolved_objective]
+
+    @property
     def resolved_d_steps(self) -> int:
         return self.d_steps if self.d_steps is not None else DEFAULT_D_STEPS[self.resolved_objective]
 
@@ -93,10 +103,11 @@ class TrainConfig:
             ("channels", self.channels in (1, 3), "1 or 3"),
             ("betas", len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas), "two numbers in [0, 1)"),
         ]
-        for key in ("z_dim", "steps", "batch_size", "checkpoint_every", "log_every"):
+        for key in ("z_dim", "batch_size", "checkpoint_every", "log_every"):
             checks.append((key, isinstance(getattr(self, key), int) and getattr(self, key) >= 1, "an integer >= 1"))
-        checks.append(("d_steps", self.d_steps is None or (isinstance(self.d_steps, int) and self.d_steps >= 1),
-                       "an integer >= 1 or null"))
+        for key in ("steps", "d_steps"):
+            value = getattr(self, key)
+            checks.append((key, value is None or (isinstance(value, int) and value >= 1), "an integer >= 1 or null"))
         checks.append(("lr", self.lr > 0, "a positive number"))
         checks.append(("lr_d", self.lr_d is None or self.lr_d > 0, "a positive number or null"))
         for key, ok, expected in checks:

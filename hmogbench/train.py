@@ -316,7 +316,7 @@ def train_from_config(
         raise ValueError(f"training data has shape {tuple(data.shape)}; config expects (N, {', '.join(map(str, expected))})")
     G, D, objective = build_models(cfg)
     settings = LoopSettings(
-        steps=cfg.steps, batch_size=cfg.batch_size, seed=cfg.seed, lr_g=cfg.lr, lr_d=cfg.lr_d or cfg.lr,
+        steps=cfg.resolved_steps, batch_size=cfg.batch_size, seed=cfg.seed, lr_g=cfg.lr, lr_d=cfg.lr_d or cfg.lr,
         betas=cfg.betas, amsgrad=cfg.amsgrad, checkpoint_every=cfg.checkpoint_every, log_every=cfg.log_every,
         device=cfg.device,
     )

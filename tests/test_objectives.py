@@ -71,6 +71,13 @@ def test_mgan_draws_batch_over_k_fakes_per_generator():
     assert build_models(TrainConfig(model="MEGAN-4"))[2].d_steps == 5
 
 
+def test_default_training_lengths_follow_the_authors_run_scripts():
+    assert TrainConfig(model="HME-L-3").resolved_steps == 23_250  # 250 critic epochs on MNIST
+    assert TrainConfig(model="MADGAN-8").resolved_steps == 23_400  # 50 epochs of 468
+    assert TrainConfig(model="MEGAN-8").resolved_steps == 4_650  # 50 epochs of 93 (c_iter 5)
+    assert TrainConfig(model="FC", steps=10).resolved_steps == 10
+
+
 def test_megan_balance_step_moves_only_gate_and_projector(tiny_images, tmp_path):
     cfg = TrainConfig(model="MEGAN-2", batch_size=8)
     G, D, objective = build_models(cfg)

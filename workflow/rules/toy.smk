@@ -1,0 +1,17 @@
+TOY_EPOCHS = config.get("toy_epochs", 300)
+
+
+rule toy:
+    """Toy experiments of thesis 5.3 / paper IV.A: both data sets, all five 8-generator models."""
+    output:
+        "results/toy/summary.md",
+    params:
+        epochs=TOY_EPOCHS,
+    threads: 2
+    resources:
+        mem_mb=2000,
+        runtime=120,
+    log:
+        "logs/toy.log",
+    shell:
+        "hmogbench toy --epochs {params.epochs} --out results/toy --no-progress > {log} 2>&1"
