@@ -11,6 +11,8 @@ rule toy:
     resources:
         mem_mb=2000,
         runtime=120,
+    conda:
+        "../../environment.yml"
     log:
         "logs/toy.log",
     shell:
