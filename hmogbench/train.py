@@ -39,7 +39,7 @@ LOSSES = "losses.csv"
 RUN_INFO = "run.json"
 GENERATOR = "generator.pt"
 # config keys that may change between a run and its resumption
-RESUMABLE_CHANGES = {"steps", "checkpoint_every", "log_every", "device", "extra"}
+RESUMABLE_CHANGES = {"steps", "epochs", "checkpoint_every", "log_every", "device", "extra"}
 
 
 class NonFiniteLossError(RuntimeError):
@@ -193,6 +193,11 @@ def train_gan(
             raise ResumeError(
                 f"{ckpt_path} was written by a run with a different configuration (keys {diff}); "
                 "use a new output directory or delete the checkpoint"
+            )
+        if ckpt["step"] > settings.steps:
+            raise ResumeError(
+                f"{ckpt_path} is at generator step {ckpt['step']}, beyond the {settings.steps} steps asked for; "
+                "use a new output directory or ask for at least as many steps"
             )
         G.load_state_dict(ckpt["generator"])
         D.load_state_dict(ckpt["discriminator"])

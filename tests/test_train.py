@@ -132,8 +132,10 @@ def test_resume_with_another_config_is_refused(tiny_images, tmp_path):
     train_from_config(_cfg(steps=2), tiny_images, tmp_path, progress=False)
     with pytest.raises(ResumeError, match="gp_norm"):
         train_from_config(_cfg(steps=4, gp_norm="sample"), tiny_images, tmp_path, progress=False)
-    # extending the length is allowed and continues from step 2
+    # extending the length is allowed and continues from step 2; shortening below the checkpoint is not
     assert train_from_config(_cfg(steps=4), tiny_images, tmp_path, progress=False)["resumed_from"] == 2
+    with pytest.raises(ResumeError, match="at generator step 4, beyond the 3 steps"):
+        train_from_config(_cfg(steps=3), tiny_images, tmp_path, progress=False)
 
 
 def test_bad_config_and_data_errors_name_the_problem(tiny_images, tmp_path):
