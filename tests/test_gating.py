@@ -30,6 +30,15 @@ def test_tree_levels_each_sum_to_one_and_children_split_parent():
         torch.testing.assert_close(probs[:, 2 * p + 2], probs[:, p] * (1 - g[:, p]))
 
 
+@pytest.mark.parametrize("depth", [1, 2, 5, 8])
+def test_leaf_weights_at_once_equal_the_last_level_of_the_node_recursion(depth):
+    torch.manual_seed(5)
+    tree = TreeGating(12, depth)
+    z = torch.randn(40, 12)
+    torch.testing.assert_close(tree(z), tree.node_probs(z)[:, -(2**depth):], atol=1e-6, rtol=1e-5)
+    assert list(tree.state_dict()) == ["weight", "bias"]  # path tables are derived, not saved
+
+
 def _recursive_response(head: MixtureHead, z: torch.Tensor, node: int = 0) -> torch.Tensor:
     """Thesis eq. 4.6 written literally: x_m = x_L sigma_m + x_R (1 - sigma_m), leaves G_m(z)."""
     tree = head.gating

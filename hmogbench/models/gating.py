@@ -59,6 +59,9 @@ class TreeGating(nn.Module):
         self.weight = nn.Parameter(torch.empty(in_features, self.num_internal))
         self.bias = nn.Parameter(torch.zeros(self.num_internal))
         nn.init.normal_(self.weight, std=1.0 / math.sqrt(in_features))
+        nodes, left = leaf_paths(depth)
+        self.register_buffer("path_nodes", nodes, persistent=False)  # (L, d) internal nodes root -> leaf
+        self.register_buffer("path_left", left, persistent=False)  # (L, d) True where the path goes left
 
     def gates(self, z: torch.Tensor) -> torch.Tensor:
         """(B, in) -> (B, 2^d - 1) sigmoid value of every internal node, breadth-first."""
@@ -81,8 +84,22 @@ class TreeGating(nn.Module):
         return torch.cat(levels, dim=1)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """(B, in) -> (B, 2^d) leaf weights (the last level of ``node_probs``), rows sum to one."""
-        return self.node_probs(z)[:, -self.num_leaves :]
+        """(B, in) -> (B, 2^d) leaf weights (eq. 4.8), rows sum to one: for all leaves at once, the
+        product over each root-to-leaf path of sigma_m (left turns) or 1 - sigma_m (right turns)."""
+        g = self.gates(z)[:, self.path_nodes]  # (B, L, d)
+        return torch.where(self.path_left, g, 1.0 - g).prod(dim=2)
+
+
+def leaf_paths(depth: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each leaf, left to right: the internal nodes on its path from the root, (2^d, d) long,
+    and whether the path turns left at each of them, (2^d, d) bool (breadth-first numbering)."""
+    leaves = torch.arange(2**depth)
+    nodes, left = [], []
+    for level in range(depth):
+        ancestor = leaves >> (depth - level)  # index of the level-`level` ancestor within its level
+        nodes.append(2**level - 1 + ancestor)
+        left.append(((leaves >> (depth - level - 1)) & 1) == 0)  # next bit 0: left child
+    return torch.stack(nodes, 1), torch.stack(left, 1)
 
 
 def node_depths(depth: int) -> torch.Tensor:
