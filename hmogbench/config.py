@@ -15,7 +15,6 @@ other behaviour is a named switch:
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,6 +157,3 @@ def parse_override(text: str) -> tuple[str, Any]:
     key, value = text.split("=", 1)
     return key.strip(), yaml.safe_load(value)
 
-
-def dump_json(values: dict[str, Any]) -> str:
-    return json.dumps(values, indent=2, sort_keys=True, default=str)

@@ -101,7 +101,3 @@ def leaf_paths(depth: int) -> tuple[torch.Tensor, torch.Tensor]:
         left.append(((leaves >> (depth - level - 1)) & 1) == 0)  # next bit 0: left child
     return torch.stack(nodes, 1), torch.stack(left, 1)
 
-
-def node_depths(depth: int) -> torch.Tensor:
-    """Depth (root = 0) of every node of a tree of the given depth, breadth-first: (2^(d+1) - 1,)."""
-    return torch.cat([torch.full((2**d,), d) for d in range(depth + 1)])

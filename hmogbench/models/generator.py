@@ -63,10 +63,6 @@ class Generator(nn.Module):
         labels = torch.arange(k, device=z.device).repeat_interleave(z.shape[0])
         return x, labels
 
-    def sample_z(self, n: int, device: torch.device | str | None = None, generator: torch.Generator | None = None):
-        """n draws of z ~ N(0, I): (n, z_dim)."""
-        return torch.randn(n, self.z_dim, device=device, generator=generator)
-
 
 def build_generator(
     spec: ModelSpec, image_size: int, channels: int, z_dim: int = Z_DIM, megan_tau: float = 1.0
