@@ -80,6 +80,10 @@ def device_name(device: str | torch.device) -> str:
     return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
 
 
+def utc_now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
 def provenance(config: dict[str, Any] | None = None, device: str | torch.device = "cpu") -> dict[str, Any]:
     """What produced a result: config, git commit, versions, device and UTC time."""
     return {
@@ -87,5 +91,5 @@ def provenance(config: dict[str, Any] | None = None, device: str | torch.device 
         "git_commit": git_commit(),
         "versions": versions(),
         "device": device_name(device),
-        "time_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "time_utc": utc_now(),
     }

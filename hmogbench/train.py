@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 from .config import TrainConfig
 from .models.generator import build_discriminator, build_generator
 from .objectives import Objective, build_objective
-from .provenance import provenance, torch_save_atomic, write_json_atomic, write_text_atomic
+from .provenance import provenance, torch_save_atomic, utc_now, write_json_atomic, write_text_atomic
 
 CHECKPOINT = "checkpoint.pt"
 LOSSES = "losses.csv"
@@ -187,7 +187,7 @@ def train_gan(
     info = provenance(config, device)
     info.update(status="running", steps_done=0, resumed_from=None)
     if ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)  # RNG states must stay on the CPU
         diff = _config_differences(ckpt["config"], config)
         if diff:
             raise ResumeError(
@@ -293,7 +293,7 @@ def train_gan(
 
     torch_save_atomic({"generator": G.state_dict(), "config": config, "step": step}, out_dir / GENERATOR)
     info.update(status="complete", steps_done=step, seconds_this_session=round(time.time() - started, 3),
-                finished_utc=provenance(None, device)["time_utc"])
+                finished_utc=utc_now())
     write_json_atomic(info_path, info)
     return info
 
