@@ -210,6 +210,8 @@ def train_gan(
         step = ckpt["step"]
         info["resumed_from"] = step
         _truncate_csv(csv_path, step)
+    else:
+        csv_path.unlink(missing_ok=True)  # a fresh run: losses of an earlier, checkpoint-less run are stale
 
     def save_checkpoint() -> None:
         torch_save_atomic(
