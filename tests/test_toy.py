@@ -57,3 +57,15 @@ def test_toy_uses_one_dimensional_z_for_the_spiral():
     assert ToyConfig(dataset="spiral").resolved_z_dim == 1 and ToyConfig(dataset="gmm").resolved_z_dim == 2
     assert ToyConfig(model="HME-L-3").resolved_lr_g == 8e-3 and ToyConfig(model="MGAN-8").resolved_lr_g == 1e-3
     assert ToyConfig(epochs=300).steps == 300 * 156
+
+
+def test_toy_command_writes_a_summary_of_every_result(tmp_path):
+    from hmogbench.cli import main
+
+    assert main(["toy", "--datasets", "gmm", "--models", "MGAN-8", "--epochs", "1", "--out", str(tmp_path),
+                 "--no-progress"]) == 0
+    assert main(["toy", "--datasets", "spiral", "--models", "HME-L-3", "--epochs", "1", "--out", str(tmp_path),
+                 "--no-progress"]) == 0
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| gmm    | MGAN-8 " in summary and "| spiral | HME-L-3 " in summary  # both runs listed
+    assert (tmp_path / "spiral" / "HME-L-3" / "tree.png").exists()

@@ -91,14 +91,15 @@ def plot_tree(data: ToyData, samples, z, node_probs: torch.Tensor, depth: int, t
     leaves = 2**depth
     fig = plt.figure(figsize=(1.5 * leaves, 1.7 * (depth + 1) + 0.4))
     fig.suptitle(f"{title}: node responsibilities", fontsize=10)
-    height = 1.0 / (depth + 1)
+    top = 0.93  # leave room for the figure title
+    height = top / (depth + 1)
     for level in range(depth + 1):
         first, count = 2**level - 1, 2**level
         probs = node_probs[:, first : first + count]
         owner = probs.argmax(1)
         for i in range(count):
             width = 1.0 / count
-            ax = fig.add_axes([i * width + width * 0.5 - 0.46 / leaves, 1 - (level + 1) * height + 0.02,
+            ax = fig.add_axes([i * width + width * 0.5 - 0.46 / leaves, top - (level + 1) * height + 0.02,
                                0.92 / leaves, height * 0.78])
             mask = owner == i
             _scatter(ax, data, samples[mask], z[mask], size=2)
