@@ -50,8 +50,9 @@ def cmd_toy(args: argparse.Namespace) -> int:
                          " ".join(map(str, m["samples_per_generator"])), f"{dataset}/{model}/samples.png"))
     headers = ("data", "model", "G steps", "seed", "modes covered", "% samples within 3σ", "samples per generator",
                "figure")
-    summary = ("# Toy experiments (thesis 5.3, paper IV.A)\n\n156 G steps per epoch (the authors ran 300 epochs = "
-               "46,800 steps). Mode coverage on the mixture of five Gaussians: a mode is covered when at least 1% of "
+    per_epoch = ToyConfig(epochs=1).steps
+    summary = ("# Toy experiments (thesis 5.3, paper IV.A)\n\n"
+               f"{per_epoch} G steps per epoch (the authors ran 300 epochs = {300 * per_epoch:,} steps). Mode coverage on the mixture of five Gaussians: a mode is covered when at least 1% of "
                "2,500 samples lie within 3 standard deviations of it.\n\n"
                + tabulate(rows, headers=headers, tablefmt="github") + "\n")
     write_text_atomic(out / "summary.md", summary)

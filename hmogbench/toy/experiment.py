@@ -18,7 +18,7 @@ import torch
 
 from ..config import ConfigError
 from ..models.generator import build_toy_models
-from ..models.heads import MixtureHead, MultiHead
+from ..models.heads import MultiHead
 from ..models.spec import MIXTURES, ModelSpec
 from ..objectives import build_objective
 from ..provenance import provenance, write_json_atomic
@@ -127,7 +127,7 @@ def run_toy(cfg: ToyConfig, out_dir: str | Path, progress: bool = True) -> dict[
     parts = per_generator(G, z)
     metrics["samples_per_generator"] = [int(len(x)) for x, _ in parts]
     plot_samples(data, samples, z, parts, spec.name, metrics.get("coverage"), out_dir / "samples.png")
-    if isinstance(G.head, MixtureHead) and spec.family == "hme":
+    if spec.family == "hme":
         with torch.no_grad():
             node_probs = G.head.gating.node_probs(z)
         plot_tree(data, samples, z, node_probs, spec.size, spec.name, out_dir / "tree.png")
