@@ -1,4 +1,4 @@
-"""Command line: ``hmogbench params | toy | train``."""
+"""Command line: ``hmogbench params | toy | train | data``."""
 
 from __future__ import annotations
 
@@ -99,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="run directory")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_train)
+
+    from .data.cli import add_data_parser
+
+    add_data_parser(sub)
     return parser
 
 

