@@ -28,7 +28,7 @@ def _to_nchw(array: np.ndarray, source: str) -> torch.Tensor:
     if array.ndim != 4 or array.shape[3] not in (1, 3):
         raise ValueError(f"{source}: expected an array of shape N x H x W or N x H x W x C (C = 1 or 3), "
                          f"got {array.shape}")
-    return torch.from_numpy(np.ascontiguousarray(array.transpose(0, 3, 1, 2)))
+    return torch.from_numpy(np.array(array.transpose(0, 3, 1, 2), order="C"))  # a copy in memory, writable
 
 
 def load_image_array(path: str | Path) -> torch.Tensor:

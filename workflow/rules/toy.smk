@@ -1,4 +1,4 @@
-TOY_EPOCHS = config.get("toy_epochs", 300)
+TOY_EPOCHS = config["toy_epochs"]
 
 
 rule toy:
