@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train one image model (checkpoints; resumes when re-run)")
     p.add_argument("--config", help="YAML/JSON file of TrainConfig keys")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
-    p.add_argument("--data", default="mnist-5k", help="'mnist-5k' (embedded) or a uint8 .npy/.npz array")
+    p.add_argument("--data", default="mnist-5k", help="'mnist-5k' (embedded), a prepared set (name or results/data/SET), or a uint8 .npy/.npz array")
     p.add_argument("--out", required=True, help="run directory")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_train)

@@ -64,15 +64,17 @@ def embedded_mnist(split: str = "train") -> torch.Tensor:
 
 
 def load_training_images(source: str | Path, split: str = "train") -> torch.Tensor:
-    """(N, C, H, W) uint8 from 'mnist-5k' (embedded), a prepared set's folder (its ``<split>.npy``),
-    or a .npy / .npz uint8 array."""
+    """(N, C, H, W) uint8 from 'mnist-5k' (embedded), a prepared set's name (``results/data/<name>``) or
+    folder (its ``<split>.npy``), or a .npy / .npz uint8 array."""
     if str(source) == EMBEDDED:
         return embedded_mnist(split)
-    path = Path(source)
-    if path.is_dir():
+    from .data.catalog import DATASETS
+
+    path = Path("results/data") / str(source) if str(source) in DATASETS else Path(source)
+    if path.is_dir() or str(source) in DATASETS:
         if not (path / "manifest.json").exists():
             raise FileNotFoundError(f"{path}: not a prepared data set (no manifest.json); "
-                                    "run `hmogbench data prepare <set>` first")
+                                    f"run `hmogbench data prepare {path.name}` first")
         path = path / f"{split}.npy"
     return load_image_array(path)
 
