@@ -17,8 +17,8 @@ from hmogbench.cli import main as cli_main
 from hmogbench.data.catalog import CELEBA, Source, get_spec
 from hmogbench.data.check import verify
 from hmogbench.data.fixtures import make_fixture
-from hmogbench.data.prepare import prepare_dataset, sha256_file
-from hmogbench.data.raw import FIXTURE_FILE, Located, MemberReader, RawDataError, packaged_checksums
+from hmogbench.data.prepare import prepare_dataset
+from hmogbench.data.raw import FIXTURE_FILE, Located, MemberReader, RawDataError, file_digest, packaged_checksums
 from hmogbench.data.split import default_test_count, hashed_split
 from hmogbench.data.transforms import crop_resize, resize
 from hmogbench.images import ImageArrayDataset, embedded_mnist, load_training_images
@@ -98,7 +98,7 @@ def test_idx_sets_prepare_to_the_official_split_with_stable_checksums(name, shar
     np.testing.assert_array_equal(np.load(tmp_path / "a" / "test_labels.npy"),
                                   _labels_straight_from(raw / "t10k-labels-idx1-ubyte.gz"))
     for file, digest in PREPARED_SHA256[name].items():
-        assert manifest["arrays"][file]["sha256"] == digest == sha256_file(tmp_path / "a" / file)
+        assert manifest["arrays"][file]["sha256"] == digest == file_digest(tmp_path / "a" / file, "sha256")
     assert manifest["source"]["files_md5"] == get_spec(name).sources[0].files  # every raw file checked
     again = prepare_dataset(name, shared_data, tmp_path / "b", progress=False)
     assert again["arrays"] == manifest["arrays"]

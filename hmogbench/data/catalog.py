@@ -54,24 +54,23 @@ IDX_NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
              "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
 
-MNIST = DatasetSpec(
-    name="mnist", title="MNIST", raw_subdir="mnist", image_size=32, channels=1, resize_only=True,
-    sources=(Source("idx", "idx", ".", "the four official gzipped IDX files",
-                    files=dict(zip(IDX_NAMES, ("f68b3c2dcbeaaa9fbdd348bbdeb94873", "d53e105ee54ea40749a09fcbcd1e9432",
-                                               "9fb629c4189551a2d022fa330f9573f3", "ec29112dd5afa0611ce80d1b7f02629c")))),),
-    obtain="http://yann.lecun.com/exdb/mnist/ (mirror: https://ossci-datasets.s3.amazonaws.com/mnist/), "
-           "or `hmogbench data download mnist`",
-)
+def _idx_set(name: str, title: str, raw_subdir: str, md5s: tuple[str, ...], obtain: str) -> DatasetSpec:
+    """An MNIST-format set: four gzipped IDX files (md5s in IDX_NAMES order), official split, 28 -> 32 gray."""
+    return DatasetSpec(
+        name=name, title=title, raw_subdir=raw_subdir, image_size=32, channels=1, resize_only=True,
+        sources=(Source("idx", "idx", ".", "the four official gzipped IDX files", files=dict(zip(IDX_NAMES, md5s))),),
+        obtain=f"{obtain}, or `hmogbench data download {name}`")
 
-FASHION_MNIST = DatasetSpec(
-    name="fashion-mnist", title="Fashion-MNIST", raw_subdir="fashion_mnist", image_size=32, channels=1,
-    resize_only=True,
-    sources=(Source("idx", "idx", ".", "the four official gzipped IDX files",
-                    files=dict(zip(IDX_NAMES, ("8d4fb7e6c68d591d4c3dfef9ec88bf0d", "25c81989df183df01b3e8a0aad5dffbe",
-                                               "bef4ecab320f06d8554ea6380940ec79", "bb300cfdad3c16e7a12a480ee83cd310")))),),
-    obtain="https://github.com/zalandoresearch/fashion-mnist (data/fashion/), "
-           "or `hmogbench data download fashion-mnist`",
-)
+
+MNIST = _idx_set("mnist", "MNIST", "mnist",
+                 ("f68b3c2dcbeaaa9fbdd348bbdeb94873", "d53e105ee54ea40749a09fcbcd1e9432",
+                  "9fb629c4189551a2d022fa330f9573f3", "ec29112dd5afa0611ce80d1b7f02629c"),
+                 "http://yann.lecun.com/exdb/mnist/ (mirror: https://ossci-datasets.s3.amazonaws.com/mnist/)")
+
+FASHION_MNIST = _idx_set("fashion-mnist", "Fashion-MNIST", "fashion_mnist",
+                         ("8d4fb7e6c68d591d4c3dfef9ec88bf0d", "25c81989df183df01b3e8a0aad5dffbe",
+                          "bef4ecab320f06d8554ea6380940ec79", "bb300cfdad3c16e7a12a480ee83cd310"),
+                         "https://github.com/zalandoresearch/fashion-mnist (data/fashion/)")
 
 CELEBA = DatasetSpec(
     name="celeba", title="CelebA", raw_subdir="celeba", image_size=64, channels=3, test_count=10_000,

@@ -21,20 +21,12 @@ from tqdm.auto import tqdm
 from ..provenance import provenance, write_json_atomic
 from .catalog import DatasetSpec, get_spec
 from .idx import read_idx
-from .raw import Located, MemberReader, RawDataError, check_files, locate
+from .raw import Located, MemberReader, RawDataError, check_files, file_digest, locate
 from .split import default_test_count, hashed_split, names_digest
 from .transforms import crop_resize, decode, resize
 
 SPLIT_SEED = 2019
 OUTPUTS = ("train.npy", "test.npy", "train_labels.npy", "test_labels.npy", "manifest.json")
-
-
-def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class _Staging:
@@ -222,7 +214,7 @@ def prepare_dataset(name: str, raw_dir: str | Path = "resources/raw", out_dir: s
         arrays = {}
         for file in sorted(stage.dir.glob("*.npy")):
             array = np.load(file, mmap_mode="r")
-            arrays[file.name] = {"shape": list(array.shape), "dtype": str(array.dtype), "sha256": sha256_file(file)}
+            arrays[file.name] = {"shape": list(array.shape), "dtype": str(array.dtype), "sha256": file_digest(file, "sha256")}
         manifest = {
             "dataset": spec.name, "title": spec.title, "source": source_info, **details, "arrays": arrays,
             "layout": "uint8, N x H x W x C; training maps x -> x / 127.5 - 1 (pixels in [-1, 1])",

@@ -24,10 +24,11 @@ class RawDataError(ValueError):
     """Raw data missing, incomplete or corrupt; the message says which file and what to do."""
 
 
-def md5_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.md5()
+def file_digest(path: Path, algorithm: str = "md5") -> str:
+    """Hex digest of a file's bytes, read in chunks (md5 for raw files, sha256 for prepared arrays)."""
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as f:
-        while block := f.read(chunk):
+        while block := f.read(1 << 22):
             digest.update(block)
     return digest.hexdigest()
 
@@ -103,7 +104,7 @@ def check_files(found: Located) -> dict[str, str]:
         if not path.exists():
             raise RawDataError(f"{spec.name}: missing raw file {path} (md5 {expected}). Put it there; "
                                f"obtain it from {spec.obtain}.")
-        actual = md5_file(path)
+        actual = file_digest(path)
         if actual != expected:
             raise RawDataError(f"{spec.name}: {path} is corrupt or a different file: md5 {actual}, expected "
                                f"{expected}. Replace it with the original from {spec.obtain}.")
