@@ -16,25 +16,34 @@ def _threads():
     yield
 
 
-def _shared_data_dir():
+def _shared_dir(name: str, env: str):
     import os
     from pathlib import Path
 
-    return Path(os.environ.get("HMOGBENCH_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+    return Path(os.environ.get(env, Path(__file__).resolve().parents[2] / "shared" / name))
+
+
+def _require_shared(root, marker: str, env: str):
+    """``root`` if ``root/marker`` exists; otherwise skip, saying why -- except under ``.ci/run``, which
+    sets HMOGBENCH_REQUIRE_SHARED_DATA=1 so that CI fails instead of silently skipping."""
+    import os
+
+    if not (root / marker).exists():
+        message = f"shared files not found at {root} (set {env} to their folder)"
+        if os.environ.get("HMOGBENCH_REQUIRE_SHARED_DATA") == "1":
+            pytest.fail(message + "; HMOGBENCH_REQUIRE_SHARED_DATA=1 requires them")
+        pytest.skip(message)
+    return root
 
 
 @pytest.fixture(scope="session")
 def shared_data():
-    """The real data of this project's machines (``../shared/data``, or $HMOGBENCH_SHARED_DATA).
+    """The real data of this project's machines (``../shared/data``, or $HMOGBENCH_SHARED_DATA)."""
+    return _require_shared(_shared_dir("data", "HMOGBENCH_SHARED_DATA"), "SOURCES.md", "HMOGBENCH_SHARED_DATA")
 
-    Tests that need it skip, saying why, where it is absent -- except under ``.ci/run``, which sets
-    HMOGBENCH_REQUIRE_SHARED_DATA=1 so that CI fails instead of silently skipping them."""
-    import os
 
-    root = _shared_data_dir()
-    if not (root / "SOURCES.md").exists():
-        message = f"shared real data not found at {root} (set HMOGBENCH_SHARED_DATA to its folder)"
-        if os.environ.get("HMOGBENCH_REQUIRE_SHARED_DATA") == "1":
-            pytest.fail(message + "; HMOGBENCH_REQUIRE_SHARED_DATA=1 requires it")
-        pytest.skip(message)
-    return root
+@pytest.fixture(scope="session")
+def shared_seeds():
+    """The thesis and paper as text (``../shared/seeds``, or $HMOGBENCH_SHARED_SEEDS)."""
+    return _require_shared(_shared_dir("seeds", "HMOGBENCH_SHARED_SEEDS"),
+                           "thesis_hierarchical_mixtures_of_generators.txt", "HMOGBENCH_SHARED_SEEDS")
