@@ -81,12 +81,13 @@ def thesis_preprocess(images: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class Extractor:
-    """A loaded feature space: ``extractor(batch) -> float32 (B, D)`` on ``device``."""
+    """A loaded feature space: ``extractor(batch) -> float32 (B, D)`` on ``device``; ``model``: its network."""
 
     space: FeatureSpace
     weights: WeightsInfo | None
     device: torch.device
     forward: Callable[[torch.Tensor], torch.Tensor]
+    model: nn.Module | None = None
 
     @torch.inference_mode()
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
@@ -143,6 +144,6 @@ def load_space(name: str, *, weights: str | Path | None = None, device: str | to
     info = resolve_weights(name, weights, allow_download=allow_download)
     if name == "fid-inception":
         model = _fid_inception(info).to(device).eval()
-        return Extractor(space, info, device, lambda x: model(to_rgb(to_unit(x)))[0])
+        return Extractor(space, info, device, lambda x: model(to_rgb(to_unit(x)))[0], model)
     model = thesis_inception(info).to(device).eval()
-    return Extractor(space, info, device, lambda x: model(thesis_preprocess(x)))
+    return Extractor(space, info, device, lambda x: model(thesis_preprocess(x)), model)
