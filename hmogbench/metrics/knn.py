@@ -9,7 +9,7 @@ points (Euclidean, the point itself excluded). Per point, ``w`` = how many of it
   counts 1 when w > k/2, a fake point when k - w > k/2, and either counts 1/2 when the vote is exactly split.
 
 Distances are computed exactly in float64 (features are centred first; squared distances by the expanded
-formula), in chunks of query rows, so memory stays bounded (about 16 bytes x chunk x N) on CPU or GPU.
+formula), in chunks of query rows, so memory stays bounded (under 16 bytes x chunk x N) on CPU or GPU.
 
 Ties: squared distances within ``TIE_RTOL * (|q|^2 + d_k^2)`` of the k-th smallest one (d_k^2; |q| is the
 query's norm after centring) count as tied with it. Points strictly closer are neighbours; the tied points
@@ -65,7 +65,8 @@ def real_neighbour_counts(real: np.ndarray | torch.Tensor, fake: np.ndarray | to
     if not 1 <= k <= n - 1:
         raise ValueError(f"k must be between 1 and {n - 1} (points in the pool minus one), got {k}")
     device = torch.device(device)
-    pool = torch.cat([real, fake]).to(device=device, dtype=torch.float64)
+    pool = torch.empty((n, real.shape[1]), dtype=torch.float64, device=device)
+    pool[:len(real)], pool[len(real):] = real, fake
     if not torch.isfinite(pool).all():
         raise ValueError("features contain NaN or infinite values")
     pool -= pool.mean(dim=0)
@@ -79,8 +80,8 @@ def real_neighbour_counts(real: np.ndarray | torch.Tensor, fake: np.ndarray | to
     for start in tqdm(range(0, n, chunk_size), disable=not progress, desc=f"{k}-NN", unit="chunk"):
         stop = min(start + chunk_size, n)
         rows = torch.arange(stop - start, device=device)
-        d2 = torch.addmm(norms[start:stop, None] + norms[None, :], pool[start:stop], pool.T, alpha=-2)
-        d2.clamp_(min=0)
+        d2 = pool[start:stop] @ pool.T  # squared distances, in place: |q|^2 + |x|^2 - 2 q.x
+        d2.mul_(-2).add_(norms[None, :]).add_(norms[start:stop, None]).clamp_(min=0)
         d2[rows, rows + start] = torch.inf  # leave the point itself out
         kth = d2.topk(k, dim=1, largest=False).values[:, -1:]
         tol = TIE_RTOL * (norms[start:stop, None] + kth)
