@@ -29,12 +29,12 @@ def fd_name(extractor: Extractor) -> str:
 
 
 def score_features(real: np.ndarray, fake: np.ndarray, *, k: int = 5, rule: str = "soft",
-                   device: str | torch.device = "cpu") -> dict:
+                   device: str | torch.device = "cpu", progress: bool = False) -> dict:
     """Fréchet distance and k-NN scores (percent) of feature sets real (N_r, D) and fake (N_f, D)."""
     if len(real) != len(fake):
         warnings.warn(f"real and fake sets differ in size ({len(real)} vs {len(fake)}): the k-NN scores' "
                       "50% chance level assumes equal sizes", stacklevel=2)
-    knn = knn_score(real, fake, k, rule=rule, device=device)
+    knn = knn_score(real, fake, k, rule=rule, device=device, progress=progress)
     return {"fd": fid_from_features(real, fake), "knn_k": knn.k, "knn_rule": knn.rule,
             "knn_real_pct": knn.real_pct, "knn_fake_pct": knn.fake_pct,
             "n_real": int(len(real)), "n_fake": int(len(fake)), "feature_dims": int(real.shape[1])}
@@ -66,7 +66,8 @@ def score(real: str | Path | np.ndarray | torch.Tensor, fake: str | Path | np.nd
     fake_features = extract_features(fake_images, extractor, batch_size=batch_size, progress=progress,
                                      desc="fake features")
     result = {"features": extractor.space.name, "fd_name": fd_name(extractor)}
-    result |= score_features(real_features, fake_features, k=k, rule=rule, device=extractor.device)
+    result |= score_features(real_features, fake_features, k=k, rule=rule, device=extractor.device,
+                             progress=progress)
     result["weights"] = extractor.weights.as_dict() if extractor.weights else None
     result["real_cache"] = str(entry) if entry else None
     return result
