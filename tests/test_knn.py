@@ -8,14 +8,21 @@ from sklearn.neighbors import NearestNeighbors
 from hmogbench.metrics.knn import knn_score, real_neighbour_counts
 
 
-def sklearn_counts(real, fake, k):
-    """Per point, real points among its k nearest others (scikit-learn's leave-one-out kneighbors)."""
+def sklearn_counts(real, fake, k, max_tied=1):
+    """Per point, real points among its k nearest others (scikit-learn's leave-one-out kneighbors).
+
+    Checks that the answer is unambiguous: no ties at the k-th place, or (duplicates) only ties among
+    points of one kind, which any tie-breaking counts alike. At most ``max_tied`` points tie there."""
     pool = np.concatenate([real, fake]).astype(np.float64)
-    distances, index = NearestNeighbors(n_neighbors=k + 1, algorithm="kd_tree").fit(pool).kneighbors()
-    # no ties at the k-th place, so the neighbour sets (hence the soft fractions) are unambiguous
-    gap = distances[:, k] - distances[:, k - 1]
-    assert gap.min() > 1e-6 * distances[:, k].max()
-    return (index[:, :k] < len(real)).sum(axis=1)
+    distances, index = NearestNeighbors(n_neighbors=k + max_tied, algorithm="kd_tree").fit(pool).kneighbors()
+    is_real = index < len(real)
+    kth = distances[:, k - 1:k]
+    tied = np.abs(distances - kth) <= 1e-9 * (1 + kth)
+    assert not tied[:, -1].any()  # the whole tie group was fetched
+    if max_tied == 1:  # no near-ties either: a clear gap after the k-th neighbour
+        assert (distances[:, k] - distances[:, k - 1]).min() > 1e-6 * distances[:, k].max()
+    assert ((is_real == is_real[:, k - 1:k]) | ~tied).all()  # one kind in each tie group
+    return is_real[:, :k].sum(axis=1), int(tied[:, k:].any(axis=1).sum())
 
 
 def gaussian_sets(seed, n=150, dim=8, shift=0.0):
@@ -35,7 +42,7 @@ def clustered_sets(seed, n=150, dim=32, clusters=6):
 @pytest.mark.parametrize("k", [1, 5])
 def test_counts_and_scores_equal_scikit_learn(sets, k):
     real, fake = sets
-    expected = sklearn_counts(real, fake, k)
+    expected, _ = sklearn_counts(real, fake, k)
     w_real, w_fake = real_neighbour_counts(real, fake, k, chunk_size=37)  # several chunks, a ragged last one
     assert np.array_equal(torch.cat([w_real, w_fake]).numpy(), expected)
 
@@ -48,6 +55,16 @@ def test_counts_and_scores_equal_scikit_learn(sets, k):
         assert majority.fake_pct == pytest.approx(100 * (expected[len(real):] <= 2).mean())
     if k == 5:
         assert soft.real_pct != majority.real_pct  # the two rules are different numbers
+
+
+def test_duplicates_of_one_kind_equal_scikit_learn():
+    real, fake = clustered_sets(8, n=40)
+    real = np.concatenate([real, real[:15]])  # 15 real points twice
+    fake = np.concatenate([fake, fake[:10], fake[:10]])  # 10 fake points three times
+    expected, ties_across_the_kth_place = sklearn_counts(real, fake, 5, max_tied=4)
+    assert ties_across_the_kth_place > 0
+    w_real, w_fake = real_neighbour_counts(real, fake, 5, chunk_size=16)
+    assert np.array_equal(torch.cat([w_real, w_fake]).numpy(), expected)
 
 
 def test_chunking_does_not_change_the_counts():
