@@ -177,3 +177,21 @@ def test_pytorch_fid_hub_links_the_weights_and_restores_torch_hub(tmp_path, monk
         assert (hub / "checkpoints" / FID_WEIGHTS_NAME).read_bytes() == b"w"
     assert torch.hub.get_dir() == before and os.environ["TORCH_HOME"] == str(tmp_path / "mine")
     assert not hub.exists()
+
+
+def test_download_only_on_request(no_weights_anywhere, tmp_path, monkeypatch):
+    calls = []
+
+    def fake_download(url, destination, hash_prefix=None):  # torch.hub's, offline
+        calls.append((url, hash_prefix))
+        with open(destination, "wb") as f:
+            f.write(b"downloaded")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", fake_download)
+    with pytest.raises(FileNotFoundError):
+        resolve_weights("thesis-inception")
+    assert calls == []
+    info = resolve_weights("thesis-inception", allow_download=True)
+    assert calls == [("https://download.pytorch.org/models/inception_v3_google-0cc3c7bd.pth", "0cc3c7bd")]
+    assert info.path == tmp_path / "torch-home" / "hub" / "checkpoints" / "inception_v3_google-0cc3c7bd.pth"
+    assert resolve_weights("thesis-inception").path == info.path  # found in torch.hub's cache from now on
