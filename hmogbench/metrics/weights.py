@@ -30,14 +30,15 @@ URLS = {"fid-inception": FID_WEIGHTS_URL, "thesis-inception": THESIS_WEIGHTS_URL
 # sha256 (full, or the 8-hex prefix torch.hub puts in the file name where no full hash is published) -> status
 ACCEPTED: dict[str, dict[str, str]] = {
     "fid-inception": {
-        # pytorch-fid's release file (same bytes as torch-fidelity's weights-inception-2015-12-05-6726825d.pth)
+        # pytorch-fid's release file, 95,628,359 bytes (same bytes as torch-fidelity's
+        # weights-inception-2015-12-05-6726825d.pth); the full hash as public projects pinning the file record it
         "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2": "official",
         # ../shared/data/inception/pt_inception-2015-12-05-RECON-fcNaN.pth: pool3 equal to the official file
         # to ~1e-6, classifier (fc) NaN; see shared/data/SOURCES.md
         "b819afcf1ffe1e4f23ada6407c24766ae79043acfba4ada367f8cf920e64aa39": "reconstruction",
     },
     "thesis-inception": {
-        "1a9a5a14f40645a370184bd54f4e8e631351e71399112b43ad0294a79da290c8": "official",
+        "1a9a5a14f40645a370184bd54f4e8e631351e71399112b43ad0294a79da290c8": "official",  # as publicly pinned
         # torchvision's current file: only the name's sha256 prefix is documented (torch.hub convention)
         "0cc3c7bd": "official",
     },
