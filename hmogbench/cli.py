@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="github", help="tabulate table format (default: github)")
     p.set_defaults(func=cmd_params)
 
+    from .metrics.cli import add_score_parser
+    add_score_parser(sub)
+
     from .toy.experiment import TOY_DATASETS, TOY_MODELS
 
     p = sub.add_parser("toy", help="toy experiments: train, figures, mode coverage (no downloads)")

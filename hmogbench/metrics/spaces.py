@@ -1,0 +1,149 @@
+"""Feature spaces: the registry, each space's preprocessing and network.
+
+Every space maps images, uint8 (B, C, H, W) in [0, 255] or float (B, C, H, W) in [0, 1] with C = 1 or 3,
+to float32 features (B, D):
+
+- ``fid-inception``: pytorch-fid's ``InceptionV3`` pool3 (D = 2048) with the TF FID weights; pytorch-fid's own
+  input handling (bilinear resize to 299, [0, 1] -> [-1, 1]); gray repeated to 3 channels as PIL's RGB conversion.
+- ``thesis-inception``: torchvision's ImageNet ``inception_v3`` as the thesis code used it (``fc`` = identity,
+  ``transform_input=True``, D = 2048); see ``thesis_preprocess``.
+- ``pixels``: the pixels in [0, 1], flattened (D = C * H * W).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .weights import WeightsInfo, pytorch_fid_hub, resolve_weights
+
+FEATURE_CODE_VERSION = 1  # bump when any space's preprocessing or network plumbing changes (cache key)
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+INCEPTION_SIZE = 299
+
+
+@dataclass(frozen=True)
+class FeatureSpace:
+    name: str
+    dims: int | None  # None: depends on the image size
+    needs_weights: bool
+    description: str
+
+
+SPACES = {space.name: space for space in (
+    FeatureSpace("fid-inception", 2048, True, "standard FID: pytorch-fid InceptionV3 pool3, TF FID weights"),
+    FeatureSpace("thesis-inception", 2048, True,
+                 "the thesis's extractor: torchvision ImageNet inception_v3, fc = identity (comparable with "
+                 "thesis Tables 5.3-5.12)"),
+    FeatureSpace("pixels", None, False, "raw pixels in [0, 1], flattened"),
+)}
+
+
+def get_space(name: str) -> FeatureSpace:
+    if name not in SPACES:
+        raise ValueError(f"unknown feature space {name!r}; expected one of {', '.join(SPACES)}")
+    return SPACES[name]
+
+
+def to_unit(images: torch.Tensor) -> torch.Tensor:
+    """uint8 (B, C, H, W) in [0, 255] -> float32 / 255; float (B, C, H, W) in [0, 1] -> float32 as is."""
+    if images.dtype == torch.uint8:
+        return images.float() / 255
+    if not images.is_floating_point():
+        raise ValueError(f"images must be uint8 in [0, 255] or float in [0, 1], got dtype {images.dtype}")
+    if images.numel() and (images.min() < 0 or images.max() > 1):
+        raise ValueError(f"float images must lie in [0, 1], got values in [{images.min():.4g}, {images.max():.4g}]")
+    return images.float()
+
+
+def to_rgb(x: torch.Tensor) -> torch.Tensor:
+    """(B, 1 or 3, H, W) -> (B, 3, H, W): gray repeated to 3 channels."""
+    if x.ndim != 4 or x.shape[1] not in (1, 3):
+        raise ValueError(f"expected images of shape (B, C, H, W) with C = 1 or 3, got {tuple(x.shape)}")
+    return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+
+
+def thesis_preprocess(images: torch.Tensor) -> torch.Tensor:
+    """The thesis's input pipeline -> float32 (B, 3, 299, 299): [0, 1], gray to 3 channels, ImageNet
+    mean/std normalisation, then bilinear resize (align_corners=False) of the normalised tensor."""
+    x = to_rgb(to_unit(images))
+    mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
+    x = (x - mean) / std
+    return F.interpolate(x, size=(INCEPTION_SIZE, INCEPTION_SIZE), mode="bilinear", align_corners=False)
+
+
+@dataclass
+class Extractor:
+    """A loaded feature space: ``extractor(batch) -> float32 (B, D)`` on ``device``; ``model``: its network."""
+
+    space: FeatureSpace
+    weights: WeightsInfo | None
+    device: torch.device
+    forward: Callable[[torch.Tensor], torch.Tensor]
+    model: nn.Module | None = None
+
+    @torch.inference_mode()
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        return self.forward(images.to(self.device)).float().flatten(1)
+
+
+def _fid_inception(weights: WeightsInfo) -> nn.Module:
+    from pytorch_fid.inception import InceptionV3
+
+    with pytorch_fid_hub(weights.path):
+        try:
+            return InceptionV3([InceptionV3.BLOCK_INDEX_BY_DIM[2048]], resize_input=True, normalize_input=True)
+        except Exception as exc:  # torch's unpickling / state-dict errors, re-raised with the file named
+            raise ValueError(f"{weights.path}: not loadable as FID Inception weights "
+                             f"(pytorch-fid's InceptionV3): {exc}") from exc
+
+
+def _load_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise ValueError(f"{path}: not a loadable torch state dict: {exc}") from exc
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f"{path}: expected a state dict (name -> tensor) of torchvision's inception_v3")
+    return state
+
+
+def thesis_inception(weights: WeightsInfo) -> nn.Module:
+    """torchvision ``inception_v3`` with ``weights`` loaded (with or without AuxLogits), ``fc`` = identity."""
+    import torchvision
+
+    state = _load_state_dict(weights.path)
+    aux = any(name.startswith("AuxLogits.") for name in state)
+    classes = state["fc.weight"].shape[0] if "fc.weight" in state else 1000
+    model = torchvision.models.inception_v3(weights=None, aux_logits=aux, init_weights=False,
+                                            transform_input=True, num_classes=classes)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ValueError(f"{weights.path}: not torchvision inception_v3 weights (missing keys {missing[:3]}, "
+                         f"unexpected keys {unexpected[:3]})")
+    model.aux_logits, model.AuxLogits, model.fc = False, None, nn.Identity()
+    return model
+
+
+def load_space(name: str, *, weights: str | Path | None = None, device: str | torch.device = "cpu",
+               allow_download: bool = False) -> Extractor:
+    """The ``Extractor`` of feature space ``name``, its network (if any) in eval mode on ``device``."""
+    space = get_space(name)
+    device = torch.device(device)
+    if not space.needs_weights:
+        if weights is not None:
+            raise ValueError(f"feature space {name!r} takes no weights (got {weights})")
+        return Extractor(space, None, device, to_unit)
+    info = resolve_weights(name, weights, allow_download=allow_download)
+    if name == "fid-inception":
+        model = _fid_inception(info).to(device).eval()
+        return Extractor(space, info, device, lambda x: model(to_rgb(to_unit(x)))[0], model)
+    model = thesis_inception(info).to(device).eval()
+    return Extractor(space, info, device, lambda x: model(thesis_preprocess(x)), model)
