@@ -1,4 +1,4 @@
-"""Command line: ``hmogbench params | toy | train | data``."""
+"""Command line: ``hmogbench params | toy | train | data | score``."""
 
 from __future__ import annotations
 
@@ -81,9 +81,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="github", help="tabulate table format (default: github)")
     p.set_defaults(func=cmd_params)
 
-    from .metrics.cli import add_score_parser
-    add_score_parser(sub)
-
     from .toy.experiment import TOY_DATASETS, TOY_MODELS
 
     p = sub.add_parser("toy", help="toy experiments: train, figures, mode coverage (no downloads)")
@@ -104,8 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
 
     from .data.cli import add_data_parser
+    from .metrics.cli import add_score_parser
 
     add_data_parser(sub)
+    add_score_parser(sub)
     return parser
 
 

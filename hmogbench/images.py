@@ -20,7 +20,9 @@ def to_model_range(batch: torch.Tensor) -> torch.Tensor:
     return batch.float()
 
 
-def _to_nchw(array: np.ndarray, source: str) -> torch.Tensor:
+def to_nchw(array: np.ndarray, source: str) -> torch.Tensor:
+    """uint8 N x H x W [x C] (C = 1 or 3) -> a writable uint8 tensor (N, C, H, W) in memory; ``source`` names
+    the array in errors."""
     if array.dtype != np.uint8:
         raise ValueError(f"{source}: expected uint8 pixels in [0, 255], got dtype {array.dtype}")
     if array.ndim == 3:
@@ -37,14 +39,14 @@ def load_image_array(path: str | Path) -> torch.Tensor:
     if not path.exists():
         raise FileNotFoundError(f"image array {path} does not exist")
     if path.suffix == ".npy":
-        return _to_nchw(np.load(path, mmap_mode="r"), str(path))
+        return to_nchw(np.load(path, mmap_mode="r"), str(path))
     if path.suffix == ".npz":
         with np.load(path) as archive:
             names = list(archive.files)
             name = "images" if "images" in names else (names[0] if len(names) == 1 else None)
             if name is None:
                 raise ValueError(f"{path}: holds arrays {names}; expected one array or one named 'images'")
-            return _to_nchw(archive[name], f"{path}[{name}]")
+            return to_nchw(archive[name], f"{path}[{name}]")
     raise ValueError(f"{path}: expected a .npy or .npz file of uint8 images")
 
 
@@ -60,7 +62,7 @@ def embedded_mnist(split: str = "train") -> torch.Tensor:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     digits, _, names = embedded_digits()
     train, test = hashed_split(names, EMBEDDED_TEST, SPLIT_SEED)
-    return _to_nchw(digits[train if split == "train" else test], EMBEDDED)
+    return to_nchw(digits[train if split == "train" else test], EMBEDDED)
 
 
 def load_training_images(source: str | Path, split: str = "train") -> torch.Tensor:

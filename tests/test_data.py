@@ -18,7 +18,8 @@ from hmogbench.data.catalog import CELEBA, Source, get_spec
 from hmogbench.data.check import verify
 from hmogbench.data.fixtures import make_fixture
 from hmogbench.data.prepare import prepare_dataset
-from hmogbench.data.raw import FIXTURE_FILE, Located, MemberReader, RawDataError, file_digest, packaged_checksums
+from hmogbench.data.raw import FIXTURE_FILE, Located, MemberReader, RawDataError, packaged_checksums
+from hmogbench.provenance import file_digest
 from hmogbench.data.split import default_test_count, hashed_split
 from hmogbench.data.transforms import crop_resize, resize
 from hmogbench.images import ImageArrayDataset, embedded_mnist, load_training_images

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..provenance import provenance, write_json_atomic
+from ..provenance import file_digest, provenance, write_json_atomic
 from .catalog import DatasetSpec, get_spec
 from .idx import read_idx
-from .raw import Located, MemberReader, RawDataError, check_files, file_digest, locate
+from .raw import Located, MemberReader, RawDataError, check_files, locate
 from .split import default_test_count, hashed_split, names_digest
 from .transforms import crop_resize, decode, resize
 

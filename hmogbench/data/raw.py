@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from ..provenance import file_digest
 from .catalog import DatasetSpec, Source
 
 FIXTURE_FILE = "FIXTURE.json"  # marks a synthetic stand-in in a data set's raw folder (see fixtures.py)
@@ -22,15 +23,6 @@ FIXTURE_FILE = "FIXTURE.json"  # marks a synthetic stand-in in a data set's raw 
 
 class RawDataError(ValueError):
     """Raw data missing, incomplete or corrupt; the message says which file and what to do."""
-
-
-def file_digest(path: Path, algorithm: str = "md5") -> str:
-    """Hex digest of a file's bytes, read in chunks (md5 for raw files, sha256 for prepared arrays)."""
-    digest = hashlib.new(algorithm)
-    with open(path, "rb") as f:
-        while block := f.read(1 << 22):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def packaged_checksums(name: str) -> dict[str, str]:

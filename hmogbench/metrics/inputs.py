@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 from tqdm.auto import tqdm
 
-from ..images import _to_nchw, load_image_array
+from ..images import to_nchw, load_image_array
 
 IMAGE_EXTENSIONS = {"bmp", "jpg", "jpeg", "pgm", "png", "ppm", "tif", "tiff", "webp"}  # pytorch-fid's
 GRAY_MODES = {"1", "L", "LA"}
@@ -55,7 +55,7 @@ def load_image_folder(folder: str | Path, progress: bool = False) -> torch.Tenso
                              f"{files[0].name}'s {size[1]}x{size[0]}; all images of a set must share one size")
     if any(a.ndim == 3 for a in arrays):
         arrays = [np.repeat(a[:, :, None], 3, axis=2) if a.ndim == 2 else a for a in arrays]
-    return _to_nchw(np.stack(arrays), str(folder))
+    return to_nchw(np.stack(arrays), str(folder))
 
 
 def load_images(source: str | Path | np.ndarray | torch.Tensor, progress: bool = False) -> torch.Tensor:
@@ -68,7 +68,7 @@ def load_images(source: str | Path | np.ndarray | torch.Tensor, progress: bool =
             raise ValueError(f"an image tensor must be (N, C, H, W) with C = 1 or 3, got {tuple(source.shape)}")
         return source
     if isinstance(source, np.ndarray):
-        return _to_nchw(source, "image array")
+        return to_nchw(source, "image array")
     path = Path(source)
     if path.is_dir():
         return load_image_folder(path, progress=progress)

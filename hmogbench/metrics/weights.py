@@ -6,7 +6,6 @@ computed with it are labelled "FD (unverified weights)". Nothing is downloaded u
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -15,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
+
+from ..provenance import file_digest
 
 FID_WEIGHTS_NAME = "pt_inception-2015-12-05-6726825d.pth"  # the only name pytorch-fid loads
 FID_WEIGHTS_URL = "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/" + FID_WEIGHTS_NAME
@@ -71,11 +72,7 @@ def sha256_file(path: str | Path) -> str:
     stat = path.stat()
     key = (str(path), stat.st_size, stat.st_mtime_ns)
     if key not in _HASHES:
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        _HASHES[key] = digest.hexdigest()
+        _HASHES[key] = file_digest(path, "sha256")
     return _HASHES[key]
 
 
