@@ -63,11 +63,21 @@ def cmd_toy(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from .config import TrainConfig, parse_override
     from .images import load_training_images
-    from .train import train_from_config
+    from .train import seed_dir, train_from_config, train_seeds
 
     overrides = dict(parse_override(o) for o in args.set)
+    if overrides.get("device") == "auto":
+        import torch
+
+        overrides["device"] = "cuda" if torch.cuda.is_available() else "cpu"
     cfg = TrainConfig.from_file(args.config, **overrides) if args.config else TrainConfig.from_dict(overrides, "--set")
     data = load_training_images(args.data)
+    if args.seeds:
+        infos = train_seeds(cfg, args.seeds, data, args.out, progress=not args.no_progress)
+        for seed, info in zip(args.seeds, infos):
+            print(f"{cfg.model} seed {seed}: {info['status']} after {info['steps_done']} generator steps "
+                  f"-> {seed_dir(args.out, seed)}")
+        return 0
     info = train_from_config(cfg, data, args.out, progress=not args.no_progress)
     print(f"{cfg.model}: {info['status']} after {info['steps_done']} generator steps -> {args.out}")
     return 0
@@ -96,7 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="YAML/JSON file of TrainConfig keys")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
     p.add_argument("--data", default="mnist-5k", help="'mnist-5k' (embedded), a prepared set (name or results/data/SET), or a uint8 .npy/.npz array")
-    p.add_argument("--out", required=True, help="run directory")
+    p.add_argument("--out", required=True, help="run directory (with --seeds: the folder of the seed<N>/ run directories)")
+    p.add_argument("--seeds", type=int, nargs="+", metavar="SEED",
+                   help="train one run per seed into OUT/seed<SEED>/ (overrides the config's seed)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_train)
 

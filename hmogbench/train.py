@@ -322,3 +322,21 @@ def train_from_config(
         device=cfg.device,
     )
     return train_gan(G, D, objective, data, out_dir, settings, cfg.to_dict(), progress=progress, on_step=on_step)
+
+
+def seed_dir(out_root: str | Path, seed: int) -> Path:
+    """Run directory of one seed inside a multi-seed output folder: ``<out_root>/seed<seed>``."""
+    return Path(out_root) / f"seed{seed}"
+
+
+def train_seeds(
+    cfg: TrainConfig, seeds: list[int], data: torch.Tensor, out_root: str | Path, progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Train ``cfg`` once per seed into ``<out_root>/seed<seed>/``, one after the other; each run
+    resumes from its own checkpoint. Returns the run.json content of each seed, in order."""
+    import dataclasses
+
+    if len(set(seeds)) != len(seeds) or not seeds:
+        raise ValueError(f"seeds must be distinct and at least one, got {seeds}")
+    return [train_from_config(dataclasses.replace(cfg, seed=s), data, seed_dir(out_root, s), progress=progress)
+            for s in seeds]
