@@ -113,10 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
 
     from .data.cli import add_data_parser
+    from .interpret.cli import add_figures_parser
     from .metrics.cli import add_score_parser
 
     add_data_parser(sub)
     add_score_parser(sub)
+    add_figures_parser(sub)
     return parser
 
 

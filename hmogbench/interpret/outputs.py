@@ -1,0 +1,27 @@
+"""The files ``hmogbench figures`` writes into its output folder (the Snakemake rules declare these).
+
+``node_responses.png`` is drawn for HME models only: an ME has no tree (thesis 5.6: "we cannot do
+such analysis for ME").
+"""
+
+from __future__ import annotations
+
+COMMON_FILES = (
+    "leaf_responses.png",  # Fig. 5.10 / 5.18: each leaf's average generated image
+    "gating_covariance.png",  # Fig. 5.11 / 5.19, paper Fig. 11: covariance | correlation of leaf gates
+    "leaf_samples.png",  # Fig. 5.20 / 5.21: column i from leaf i's generator at its most likely z
+    "samples.png",  # plain samples, z ~ N(0, I)
+    "samples_truncated.png",  # paper Fig. 10: the least likely 25% of z dropped
+    "figures.json",  # the numbers: soft counts, block scores, settings, provenance
+    "figures.md",  # one caption per figure, with the numbers
+)
+TREE_FILES = ("node_responses.png",)  # Fig. 5.24-5.30, paper Fig. 12-13: every node's average response
+
+
+def output_files(family: str) -> list[str]:
+    """File names for a model family: 'hme' -> all, 'me' -> all but the node-response tree."""
+    if family == "hme":
+        return [*TREE_FILES, *COMMON_FILES]
+    if family == "me":
+        return list(COMMON_FILES)
+    raise ValueError(f"figures need an ME or HME model, not model family {family!r}")
