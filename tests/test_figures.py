@@ -19,7 +19,7 @@ from hmogbench.config import TrainConfig
 from hmogbench.interpret.gating_stats import (block_score, block_statistic, expected_shares, gate_correlation,
                                               gate_covariance, inside_shares, lca_depths)
 from hmogbench.interpret.mixture import Mixture
-from hmogbench.interpret.outputs import output_files
+from hmogbench.interpret.outputs import figure_targets, output_files
 from hmogbench.interpret.report import make_figures
 from hmogbench.interpret.responses import node_average_responses, soft_counts, top_indices, weighted_average
 from hmogbench.interpret.truncation import truncate_least_likely
@@ -110,7 +110,7 @@ def test_top_indices_are_the_rows_of_the_largest_values_largest_first():
 def test_lca_depths_of_an_eight_leaf_tree():
     lam = lca_depths(8)
     assert lam[0].tolist() == [3, 2, 1, 1, 0, 0, 0, 0]
-    assert lam[5].tolist() == [0, 0, 0, 0, 1, 3, 2, 2]
+    assert lam[5].tolist() == [0, 0, 0, 0, 2, 3, 1, 1]
     assert (lam == lam.T).all()
     with pytest.raises(ValueError, match="power-of-two"):
         lca_depths(6)
@@ -295,3 +295,13 @@ def test_snakemake_rule_draws_the_figures_of_a_trained_run(runs, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == sorted(output_files("hme"))
     assert json.loads((out / "figures.json").read_text())["settings"]["samples"] == 20
     assert (tmp_path / "logs" / "figures" / "mnist" / "HME-L-2" / "seed2019.log").exists()
+
+
+def test_figure_targets_follow_the_workflow_layout_and_skip_non_mixtures():
+    files = figure_targets(["mnist"], ["HME-2", "ME-L-4", "FC", "MGAN-4"], [2019, 2020])
+    assert len(files) == 2 * (len(output_files("hme")) + len(output_files("me")))
+    assert "results/figures/mnist/HME-2/seed2019/node_responses.png" in files
+    assert not any("ME-L-4" in f and f.endswith("node_responses.png") for f in files)
+    assert not any("/FC/" in f or "MGAN" in f for f in files)
+    with pytest.raises(ValueError, match="figures need an ME or HME model"):
+        output_files("fc")

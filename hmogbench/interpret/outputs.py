@@ -25,3 +25,23 @@ def output_files(family: str) -> list[str]:
     if family == "me":
         return list(COMMON_FILES)
     raise ValueError(f"figures need an ME or HME model, not model family {family!r}")
+
+
+FIGURE_DIR = "results/figures/{dataset}/{model}/seed{seed}"  # the workflow's layout, one folder per run
+
+
+def figure_files(dataset: str, model: str, seed: int | str, folder: str = FIGURE_DIR) -> list[str]:
+    """Paths of one run's figure files in the workflow layout; [] for models that are not ME/HME
+    (FC and the competitors have no gates to draw)."""
+    from ..models.spec import MIXTURES, ModelSpec
+
+    family = ModelSpec.parse(model).family
+    if family not in MIXTURES:
+        return []
+    root = folder.format(dataset=dataset, model=model, seed=seed)
+    return [f"{root}/{name}" for name in output_files(family)]
+
+
+def figure_targets(datasets, models, seeds) -> list[str]:
+    """Every figure file of the ME/HME runs in datasets x models x seeds (the others are skipped)."""
+    return [f for d in datasets for m in models for s in seeds for f in figure_files(d, m, s)]
