@@ -50,7 +50,7 @@ def cmd_figures(args: argparse.Namespace) -> int:
             print(f"block score ({name}): none")
         else:
             at_init = f"{init['score']:.3f}" if init is not None else "none"
-            print(f"block score ({name}, {scores['mass']} mass, {scores['order']} order): B = {score['score']:.3f} "
+            print(f"block score ({name}, {scores['mass']} mass; leaf order: {scores['order']}): B = {score['score']:.3f} "
                   f"(at initialisation {at_init}; random order 1, max {score['max_score']:.2f}; "
                   f"z = {score['z']:.1f}, p = {score['p_value']:.4f})")
     return 0

@@ -6,6 +6,7 @@ Every figure is written atomically (temporary file, then rename).
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -44,15 +45,27 @@ def _imshow(ax, image: np.ndarray, **kwargs) -> None:
         ax.imshow(image, interpolation="nearest", **kwargs)
 
 
+def _wrap(title: str, width_in: float, fontsize: float = 8) -> tuple[str, float]:
+    """``title`` wrapped to a figure ``width_in`` inches wide -> (text, height of the title band in inches)."""
+    chars = max(20, int(width_in * 120 / fontsize))  # ~15 characters per inch at 8 pt
+    text = "\n".join(textwrap.fill(part, chars) for part in title.split("\n"))
+    return text, 0.16 * fontsize / 8 * (text.count("\n") + 1) + 0.12
+
+
+def _title(fig, text: str, fontsize: float = 8) -> None:
+    fig.suptitle(text, fontsize=fontsize, y=1 - 0.04 / fig.get_figheight(), va="top")
+
+
 def _mosaic_figure(image: np.ndarray, title: str, scale: float = 2.0):
-    """A figure showing ``image`` at ``scale`` screen pixels per image pixel, with a title band."""
+    """A figure showing ``image`` at ``scale`` screen pixels per image pixel, under a wrapped title."""
     h, w = image.shape[:2]
-    title_in = 0.35 * (title.count("\n") + 1)
-    fig = plt.figure(figsize=(max(w * scale / DPI, 3.0), h * scale / DPI + title_in))
+    width_in = max(w * scale / DPI, 3.0)
+    text, band = _wrap(title, width_in)
+    fig = plt.figure(figsize=(width_in, h * scale / DPI + band))
     ax = fig.add_axes((0, 0, 1, h * scale / DPI / fig.get_figheight()))
     _imshow(ax, image)
     ax.set_axis_off()
-    fig.suptitle(title, fontsize=8, y=1 - 0.05 * title_in / fig.get_figheight())
+    _title(fig, text)
     return fig, ax
 
 
@@ -90,14 +103,16 @@ def plot_leaf_samples(images: np.ndarray, path: str | Path, title: str, max_cols
             blank = np.full((k, cols - block.shape[1], h, w, c), 255, np.uint8)
             block = np.concatenate([block, blank], axis=1)
         bands.append(mosaic(block.reshape(k * cols, h, w, c), cols))
-    gap = np.full((h // 2, bands[0].shape[1], c), 255, np.uint8)
-    image = np.concatenate([x for band in bands for x in (band, gap)][:-1])
-    fig, ax = _mosaic_figure(image, title, scale=2.0 if h <= 32 else 1.5)
-    band_h = bands[0].shape[0] + gap.shape[0]
-    if len(bands) > 1:
+    scale = (2.0 if h <= 32 else 1.5) if len(bands) == 1 else (1.5 if h <= 32 else 1.0)
+    if len(bands) == 1:
+        fig, _ = _mosaic_figure(bands[0], title, scale=scale)
+    else:  # each band under a blank strip that names its leaves
+        gap = np.full((max(h // 2, 10), bands[0].shape[1], c), 255, np.uint8)
+        fig, ax = _mosaic_figure(np.concatenate([x for band in bands for x in (gap, band)]), title, scale=scale)
+        band_h = bands[0].shape[0] + gap.shape[0]
         for b in range(len(bands)):
-            ax.text(-2, b * band_h + bands[0].shape[0] / 2, f"leaves {b * cols}-{min(n, (b + 1) * cols) - 1}",
-                    fontsize=6, rotation=90, va="center", ha="right")
+            ax.text(1, b * band_h + gap.shape[0] / 2, f"leaves {b * cols}-{min(n, (b + 1) * cols) - 1}",
+                    fontsize=6, va="center", ha="left")
     _save(fig, path)
 
 
@@ -141,7 +156,8 @@ def plot_gating(cov: np.ndarray, corr: np.ndarray, scores: dict, init_scores: di
             ax.tick_params(labelsize=6)
         ax.set_xlabel("leaf", fontsize=7)
         ax.set_ylabel("leaf", fontsize=7)
-    fig.suptitle(title, fontsize=9)
+    text, band = _wrap(title, 11, fontsize=9)
+    fig.suptitle(text, fontsize=9)
     fig.tight_layout()
     _save(fig, path)
 
@@ -157,11 +173,9 @@ def plot_node_responses(node_images: np.ndarray, shares: np.ndarray, depth: int,
     cell = 0.62 if n_bottom <= 16 else 0.5  # inches per bottom node
     level_gap, size = 1.55, 0.9  # vertical distance between levels, image size (in cell units)
     height = depth * level_gap + 1 + 0.3 + k * (size + 0.06) + 0.2
-    title_in = 0.5
+    text, title_in = _wrap(title, max(n_bottom * cell, 4.0))
     fig = plt.figure(figsize=(max(n_bottom * cell, 4.0), height * cell + title_in))
     ax = fig.add_axes((0, 0, 1, height * cell / fig.get_figheight()))
-    ax.set_xlim(0, n_bottom)
-    ax.set_ylim(-height + 0.5, 0.6)
     ax.set_axis_off()
     fontsize = 6 if n_bottom <= 16 else 4.5
 
@@ -184,6 +198,8 @@ def plot_node_responses(node_images: np.ndarray, shares: np.ndarray, depth: int,
         for r in range(k):
             top = y0 - r * (size + 0.06)
             _imshow(ax, bottom_samples[b, r], extent=(x - size / 2, x + size / 2, top - size, top))
+    ax.set_xlim(0, n_bottom)
+    ax.set_ylim(-height + 0.5, 0.6)
     ax.set_aspect("equal")
-    fig.suptitle(title, fontsize=8, y=1 - 0.08 / fig.get_figheight())
+    _title(fig, text)
     _save(fig, path)

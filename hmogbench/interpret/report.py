@@ -138,7 +138,8 @@ def make_figures(run: str | Path, out: str | Path, samples: int = 500, draws: in
     leaf_top = top_indices(probs[:, mix.leaf_nodes], top)  # (L, top)
 
     files = output_files(spec.family)
-    title = f"{spec.name} ({cfg.dataset}, {_run_steps(path) or '?'} G steps)"
+    steps = _run_steps(path)
+    title = f"{spec.name} ({cfg.dataset}" + (f", {steps} G steps)" if steps is not None else ")")
     drawn_depth = None
     if mix.is_tree:
         drawn_depth = min(mix.depth, max_depth)
