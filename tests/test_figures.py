@@ -32,13 +32,16 @@ SMALL = dict(samples=24, draws=120, top=3, grid=16, permutations=50, batch_size=
 
 
 def _mixture(name: str, gate_scale: float = 6.0, seed: int = 0) -> Mixture:
-    """An untrained 32x32 ME/HME whose gates are sharpened (init gates are all ~0.5 / ~1/K)."""
+    """An untrained 32x32 ME/HME whose gates are sharpened (init gates are all ~0.5 / ~1/K) and whose
+    linear leaves get non-zero biases (they start at zero)."""
     torch.manual_seed(seed)
     spec = ModelSpec.parse(name)
     G = build_generator(spec, 32, 1).eval()
     with torch.no_grad():
         G.head.gating.weight.mul_(gate_scale)
         G.head.gating.bias.normal_(0, 1)
+        if spec.leaves == "linear":
+            G.head.leaves.bias.normal_(0, 1)
     return Mixture(G, spec, name)
 
 
