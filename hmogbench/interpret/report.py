@@ -86,10 +86,6 @@ def _images(G, z: torch.Tensor, device, batch_size: int = 100) -> np.ndarray:
     return np.concatenate([to_uint8(G(z[s : s + batch_size].to(device))) for s in range(0, len(z), batch_size)])
 
 
-def _float_images_to_uint8(x: torch.Tensor) -> np.ndarray:
-    return to_uint8(x.float())
-
-
 def _run_steps(path: Path) -> int | None:
     """Generator steps of the run, from run.json beside generator.pt (None if absent)."""
     info = path.parent / "run.json"
@@ -126,7 +122,7 @@ def make_figures(run: str | Path, out: str | Path, samples: int = 500, draws: in
     z_resp = draw_z(samples, G.z_dim, seed)
     averages, counts = node_average_responses(mix, z_resp, batch_size, device, progress)
     shares = (counts / samples).numpy()
-    node_images = _float_images_to_uint8(averages)
+    node_images = to_uint8(averages.float())  # (nodes, H, W, C)
 
     # gates over the draws, for the trained model and for the same model at initialisation
     z_draw = draw_z(draws, G.z_dim, seed + 1)
@@ -179,7 +175,7 @@ def make_figures(run: str | Path, out: str | Path, samples: int = 500, draws: in
     record = {
         "model": spec.name, "family": spec.family, "leaves": spec.leaves, "num_leaves": mix.num_leaves,
         "depth": mix.depth if mix.is_tree else None, "dataset": cfg.dataset,
-        "generator": {"path": str(path), "sha256": file_digest(path, "sha256"), "steps": _run_steps(path)},
+        "generator": {"path": str(path), "sha256": file_digest(path, "sha256"), "steps": steps},
         "settings": {"samples": samples, "draws": draws, "top": top, "grid": grid, "seed_samples": seed,
                      "seed_draws": seed + 1, "max_depth": max_depth, "drawn_depth": drawn_depth,
                      "permutations": permutations, "permutation_seed": seed, "truncation_drop": TRUNCATION_DROP},
