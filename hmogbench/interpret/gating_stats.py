@@ -28,6 +28,15 @@ B = 1: the off-diagonal mass is no more concentrated in subtrees than under a ra
 computed for ``permutations`` random leaf orders (seeded): their mean (which estimates E[S]), their
 standard deviation, z = (S - mean) / std and the permutation p-value (1 + #{S_perm >= S}) / (1 + n).
 
+Mass. |A_ij| ('absolute', the default and the score the figures show) counts co-use (positive) and
+competition (negative) alike. 'positive' uses max(A_ij, 0) instead: the red squares the eye picks
+out. It is fragile where gates are mostly negatively correlated (softmax gates), since it then rests
+on a few small entries.
+
+Caveat (see ``report.initial_generator``): the product-of-gates parametrisation makes the gate
+covariance of an *untrained* tree block-shaped already (siblings share every gate above them), so B
+of a trained HME must be read against B of the same model at initialisation, which the report gives.
+
 ME has no tree: its leaf index order is arbitrary, so its score under index order (the same
 formula, as if its K = 2^d leaves were the leaves of a tree) is a *control* that should be ~1,
 not a claim about ME. For L not a power of two, or L < 4, there is no score (None).
