@@ -106,9 +106,8 @@ def diff_markdown(dataset: str, space: str, fd_name: str, numbers: Numbers, is_c
     published = published_numbers(dataset)
     tables = thesis_tables(dataset)
     lines = [f"## {space}: {fd_name}, 5-NN", "", about, ""]
-    cells = [(model, m) for t in tables for model in t.models for m in ("knn_real", "knn_fake", "fd")
-             if model in numbers]
-    rows_run = sorted({model for t in tables for model in t.models if model in numbers})
+    rows_run = sorted({model for t in tables for model in t.models if model in numbers})  # FC once
+    cells = [(model, m) for model in rows_run for m in ("knn_real", "knn_fake", "fd")]
     if is_comparable:
         row_ok = [all(agrees(numbers[r][m], published[r][m]) for m in ("knn_real", "knn_fake", "fd")) for r in rows_run]
         cell_ok = sum(agrees(numbers[r][m], published[r][m]) for r, m in cells)
