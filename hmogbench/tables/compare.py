@@ -70,15 +70,29 @@ def _family(numbers: Numbers, family: str, leaves: str) -> list[str]:
     return [m for m in numbers if (s := ModelSpec.parse(m)).family == family and s.leaves == leaves]
 
 
+def kind(model: str) -> str:
+    """'fc', or '<family>:<leaves>' ('hme:constant', 'me:linear', 'mgan:constant', ...)."""
+    spec = ModelSpec.parse(model)
+    return "fc" if spec.family == "fc" else f"{spec.family}:{spec.leaves}"
+
+
 @dataclass(frozen=True)
 class Claim:
-    """A sentence of the thesis and how it is checked; ``check`` returns True/False, or None when the
-    numbers lack a model it needs."""
+    """A sentence of the thesis and how it is checked on the models of the kinds in ``uses``."""
 
     text: str
+    uses: tuple[str, ...]
     source: str
     rule: str
     check: Callable[[Numbers], bool | None]
+
+    def verdict(self, numbers: Numbers, dataset: str) -> bool | None:
+        """True / False on ``numbers``; None unless every model of the thesis's tables the claim is about
+        (all sizes of its kinds) is in ``numbers`` -- a claim is never judged on part of its rows."""
+        needed = [m for m in published_numbers(dataset) if kind(m) in self.uses]
+        if not needed or any(m not in numbers for m in needed):
+            return None
+        return self.check({m: numbers[m] for m in needed})
 
 
 def _all_vs_fc(family: str, leaves: str, better: bool, metric: str = "fd") -> Callable[[Numbers], bool | None]:
@@ -140,25 +154,25 @@ def _megan_on_par(n: Numbers) -> bool | None:
 
 
 CLAIMS = (
-    Claim("With constant leaves, FC beats every ME and HME", "thesis 6.1",
+    Claim("With constant leaves, FC beats every ME and HME", ("fc", "me:constant", "hme:constant"), "thesis 6.1",
           "FD(FC) < FD of every ME-K and HME-d", _all_vs_fc("mixtures", "constant", better=False)),
-    Claim("HME (constant) improves with depth", "thesis 5.5",
+    Claim("HME (constant) improves with depth", ("hme:constant",), "thesis 5.5",
           "FD does not rise from HME-5 to HME-8", _hme_improves_with_depth),
-    Claim("The largest ME (constant) is worse than a smaller one", "thesis 5.5",
+    Claim("The largest ME (constant) is worse than a smaller one", ("me:constant",), "thesis 5.5",
           "FD(ME-256) > the best smaller ME", _largest_me_worse),
-    Claim("HME-const ≈ ME-const (or better)", "thesis 5.5, 6.1",
+    Claim("HME-const ≈ ME-const (or better)", ("me:constant", "hme:constant"), "thesis 5.5, 6.1",
           "FD of every HME-d ≤ ME-2^d's + 2 pooled std", _hme_vs_me("constant")),
-    Claim("Linear mixtures beat FC on FID", "thesis 5.5",
+    Claim("Linear mixtures beat FC on FID", ("fc", "me:linear", "hme:linear"), "thesis 5.5",
           "every ME-L-K and HME-L-d has lower FD than FC", _all_vs_fc("mixtures", "linear", better=True)),
-    Claim("Linear mixtures lower both 5-NN accuracies", "thesis 5.5",
+    Claim("Linear mixtures lower both 5-NN accuracies", ("fc", "me:linear", "hme:linear"), "thesis 5.5",
           "5-NN Real and Fake of every ME-L/HME-L below FC's", _linear_lower_knn),
-    Claim("HME-L ≈ ME-L (or better)", "thesis 6.1",
+    Claim("HME-L ≈ ME-L (or better)", ("me:linear", "hme:linear"), "thesis 6.1",
           "FD of every HME-L-d ≤ ME-L-2^d's + 2 pooled std", _hme_vs_me("linear")),
-    Claim("MADGAN worse than FC", "thesis 5.5 (not on MNIST)",
+    Claim("MADGAN worse than FC", ("fc", "madgan:constant"), "thesis 5.5 (not on MNIST)",
           "every MADGAN-K has higher FD than FC", _all_vs_fc("madgan", "constant", better=False)),
-    Claim("MGAN worse than FC", "thesis 5.5",
+    Claim("MGAN worse than FC", ("fc", "mgan:constant"), "thesis 5.5",
           "every MGAN-K has higher FD than FC", _all_vs_fc("mgan", "constant", better=False)),
-    Claim("MEGAN on par with FC or better", "thesis 5.5",
+    Claim("MEGAN on par with FC or better", ("fc", "megan:constant"), "thesis 5.5",
           "best MEGAN-K's FD ≤ FC's, or within 2 pooled std", _megan_on_par),
 )
 

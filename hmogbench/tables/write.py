@@ -45,9 +45,9 @@ def write_tables(dataset: str, metrics_files: list, out_dir: str | Path) -> list
             tex.append(latex_table(table, facts["numbers"], space, facts["fd_name"], cap))
             md.append(markdown_table(table, facts["numbers"], space, facts["fd_name"], cap))
         sections.append(diff_markdown(dataset, space, facts["fd_name"], facts["numbers"], facts["comparable"], about))
-        held = sum(c.check(facts["numbers"]) is True for c in CLAIMS)
-        held_pub = sum(c.check(published) is True for c in CLAIMS)
-        claims = "; ".join(f"{c.text}: {yes_no(c.check(facts['numbers']))}" for c in CLAIMS)
+        held = sum(c.verdict(facts["numbers"], dataset) is True for c in CLAIMS)
+        held_pub = sum(c.verdict(published, dataset) is True for c in CLAIMS)
+        claims = "; ".join(f"{c.text}: {yes_no(c.verdict(facts['numbers'], dataset))}" for c in CLAIMS)
         summary.append(f"- **{space}** ({'absolute values compared' if facts['comparable'] else 'orderings and claims only'}): "
                        f"{len(facts['numbers'])} models; {held} of {len(CLAIMS)} claims hold here "
                        f"({held_pub} in the thesis's numbers). {claims}.")
