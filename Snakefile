@@ -4,6 +4,8 @@ include: "workflow/Snakefile"
 
 
 rule all:
+    """Every configured data set's tables and diff, and the toy experiments."""
     input:
+        expand("tables/{dataset}.diff.md", dataset=TABLE_SETS),
         "results/toy/summary.md",
     default_target: True

@@ -83,6 +83,36 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sample(args: argparse.Namespace) -> int:
+    import numpy as np
+    import torch
+
+    from .provenance import atomic_path, file_digest, provenance, write_json_atomic
+    from .sampling import generator_path, load_generator, sample_images
+
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    count = args.count
+    if args.at_most_like:
+        count = min(count, len(np.load(args.at_most_like, mmap_mode="r")))
+    if count < 1:
+        raise ValueError(f"--count must be at least 1, got {count}")
+    G, cfg = load_generator(args.run, device)
+    seed = cfg.seed if args.seed is None else args.seed
+    images = sample_images(G, count, seed, batch_size=args.batch_size, device=device, progress=not args.no_progress)
+    path = generator_path(args.run)
+    out = Path(args.out)
+    with atomic_path(out) as tmp, open(tmp, "wb") as fh:
+        np.save(fh, images)
+    meta = {"generator": str(path), "generator_sha256": file_digest(path, "sha256"), "config": cfg.to_dict(),
+            "steps_trained": torch.load(path, map_location="cpu", weights_only=False).get("step"),
+            "count": count, "z_seed": seed, "shape": list(images.shape),
+            "provenance": provenance({"run": args.run, "count": args.count, "at_most_like": args.at_most_like,
+                                      "seed": seed, "batch_size": args.batch_size}, device)}
+    write_json_atomic(out.with_suffix(".json"), meta)
+    print(f"{cfg.model} seed {cfg.seed}: {count} samples (z seed {seed}) -> {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hmogbench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -112,12 +142,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_train)
 
+    p = sub.add_parser("sample", help="draw images from a trained generator into a uint8 .npy (N x H x W x C)")
+    p.add_argument("run", help="run directory (or its generator.pt)")
+    p.add_argument("--count", type=int, default=10_000, help="images to draw (thesis: 10,000)")
+    p.add_argument("--at-most-like", metavar="REAL",
+                   help="draw no more images than the uint8 .npy REAL holds (equal real and fake set sizes)")
+    p.add_argument("--seed", type=int, help="seed of z (default: the run's training seed)")
+    p.add_argument("--batch-size", type=int, default=100, help="generator batch (thesis: 100)")
+    p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    p.add_argument("--out", required=True, help="output .npy; a JSON sidecar (same name, .json) records the run")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_sample)
+
     from .data.cli import add_data_parser
     from .interpret.cli import add_figures_parser
-    from .metrics.cli import add_score_parser
+    from .metrics.cli import add_features_parser, add_score_parser
+    from .tables.cli import add_tables_parser
 
     add_data_parser(sub)
     add_score_parser(sub)
+    add_features_parser(sub)
+    add_tables_parser(sub)
     add_figures_parser(sub)
     return parser
 

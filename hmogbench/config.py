@@ -112,10 +112,10 @@ class TrainConfig:
         for key, ok, expected in checks:
             if not ok:
                 raise ConfigError(f"config key {key!r} = {getattr(self, key)!r}: expected {expected}")
-        if self.resolved_objective == "mgan" and self.batch_size < self.spec.num_generators:
+        if self.resolved_objective == "mgan" and self.batch_size < 2 * self.spec.num_generators:
             raise ConfigError(
-                f"config key 'batch_size' = {self.batch_size}: MGAN draws batch_size // K fakes per generator, "
-                f"so it must be >= K = {self.spec.num_generators}"
+                f"config key 'batch_size' = {self.batch_size}: MGAN draws batch_size // K fakes per generator and "
+                f"its BatchNorm needs two or more, so it must be >= 2K = {2 * self.spec.num_generators}"
             )
 
     def to_dict(self) -> dict[str, Any]:

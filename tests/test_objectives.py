@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from hmogbench.config import TrainConfig
+from hmogbench.config import ConfigError, TrainConfig
 from hmogbench.objectives import gradient_penalty
 from hmogbench.train import LoopSettings, build_models, train_gan
 
@@ -88,3 +88,9 @@ def test_megan_balance_step_moves_only_gate_and_projector(tiny_images, tmp_path)
     loss.backward()
     assert all(p.grad is None for p in G.trunk.parameters())
     assert G.head.gate.weight.grad.abs().sum() > 0
+
+
+def test_mgan_batch_must_give_each_generator_two_fakes():
+    TrainConfig(model="MGAN-8", batch_size=16)
+    with pytest.raises(ConfigError, match=r"'batch_size' = 15: .* >= 2K = 16"):
+        TrainConfig(model="MGAN-8", batch_size=15)

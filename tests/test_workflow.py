@@ -3,11 +3,14 @@
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("snakemake") is None,
@@ -53,6 +56,106 @@ def test_all_six_sets_prepare_through_snakemake(shared_data, tmp_path):
                  "prepare_all_data", "--config", f"raw_dir={shared_data}", "fixtures=[utzap50k]",
                  f"datasets=[{','.join(sets)}]")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+
+
+def _job_counts(stdout: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry run: rule -> job count."""
+    table = stdout.split("Job stats:")[1]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+def test_paper_grid_dry_run(tmp_path):
+    """The default config is the paper grid: 5 sets x 29 models x 5 seeds, 2 feature spaces, one training job
+    per (set, model) training all five seeds."""
+    out = _run("-n", "--cores", "8", "--directory", str(tmp_path), "--snakefile", str(ROOT / "Snakefile"),
+               "all_tables")
+    assert out.returncode == 0, out.stderr[-3000:]
+    counts = _job_counts(out.stdout)
+    assert counts["train"] == 5 * 29 and counts["sample"] == 5 * 29 * 5
+    assert counts["fake_features"] == counts["score"] == 5 * 29 * 5 * 2
+    assert counts["real_features"] == 5 * 2 and counts["tables"] == 5 and counts["prepare_data"] == 5
+    assert "--seeds 2019 2020 2021 2022 2023" in out.stdout
+    per_seed = _run("-n", "--cores", "8", "--directory", str(tmp_path), "--snakefile", str(ROOT / "Snakefile"),
+                    "tables/celeba.tex", "--config", "batch_seeds=False")
+    assert per_seed.returncode == 0, per_seed.stderr[-3000:]
+    assert _job_counts(per_seed.stdout)["train"] == 29 * 5
+
+
+@pytest.mark.skipif(importlib.util.find_spec("snakemake_executor_plugin_slurm") is None,
+                    reason="snakemake-executor-plugin-slurm not installed (pip install -e '.[test]' installs it)")
+def test_paper_grid_dry_run_with_the_slurm_profile(tmp_path):
+    out = _run("-n", "--profile", str(ROOT / "profiles" / "slurm"), "--directory", str(tmp_path),
+               "--snakefile", str(ROOT / "Snakefile"), "tables/celeba.tex")
+    assert out.returncode == 0, out.stderr[-3000:]
+    counts = _job_counts(out.stdout)
+    assert counts["train"] == 29 and counts["score"] == 29 * 5 * 2
+
+
+def test_smoke_grid_end_to_end(shared_data, tmp_path):
+    """Train on the embedded mnist-5k, compare with the MNIST test set from the shared data, in pixels (the
+    FID network's path is tested against pytorch-fid in test_score.py; at ~12 images/s and 11 s per
+    2048-d Fréchet distance it is too slow for a CPU run of the DAG): real .tex/.md/.diff.md files whose
+    numbers are the run's metrics."""
+    extra = tmp_path / "ci.yaml"
+    extra.write_text(
+        f"raw_dir: {shared_data}\n"
+        "models: [FC, HME-5, ME-L-4, MGAN-4]\nsteps: 2\nbatch_size: 8\neval_images: 40\n"
+        "real_source: {mnist: mnist}\n")
+    work = tmp_path / "work"
+    args = ("tables/mnist.diff.md", "--cores", "2", "--directory", str(work), "--snakefile", str(ROOT / "Snakefile"),
+            "--configfile", str(ROOT / "config" / "smoke.yaml"), str(extra))  # --configfile takes several files
+    out = _run(*args)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+
+    metrics = sorted((work / "results" / "metrics").glob("*/mnist/*/seed*.json"))
+    assert len(metrics) == 4 * 2  # models x seeds
+    records = [json.loads(p.read_text()) for p in metrics]
+    assert {r["fd_name"] for r in records} == {"FD (pixels)"}
+    assert {r["real"] for r in records} == {"results/features/pixels/mnist/real.npy"}
+    assert all(r["n_real"] == r["n_fake"] == 40 for r in records)
+    assert all(r["fake_source"]["config"]["extra"] == {"train_data": "mnist-5k"} for r in records)
+    assert all(r["fake_source"]["steps_trained"] == 2 for r in records)
+
+    # the tables hold the mean over seeds of exactly these records
+    md = (work / "tables" / "mnist.md").read_text()
+    for model in ("FC", "HME-5", "ME-L-4", "MGAN-4"):
+        runs = [r for r in records if r["fake_source"]["config"]["model"] == model]
+        for key in ("fd", "knn_real_pct"):
+            mean, std = np.mean([r[key] for r in runs]), np.std([r[key] for r in runs])
+            assert re.search(rf"\| {re.escape(model)} .*{mean:.2f} ± {std:.2f}", md), (model, key, mean, std)
+    real_manifest = json.loads((work / "results" / "data" / "mnist" / "manifest.json").read_text())
+    assert real_manifest["arrays"]["test.npy"]["shape"][0] == 10_000  # the real set: MNIST's test split
+    tex = (work / "tables" / "mnist.tex").read_text()
+    assert tex.count(r"\begin{tabular}") == 2 and tex.count(r"\toprule") == 2  # Tables 5.3 and 5.8
+    diff = (work / "tables" / "mnist.diff.md").read_text()
+    assert "### Claims" in diff and "Linear mixtures beat FC on FID" in diff
+    assert "absolute values are **not** compared" in diff  # pixels is not the thesis's space
+    # logs for every rule, temporary samples and fake features removed
+    assert (work / "logs" / "train" / "mnist" / "FC.log").exists()
+    assert not list((work / "results" / "samples").rglob("*.npy"))
+    assert (work / "results" / "runs" / "mnist" / "HME-5" / "seed2020" / "generator.pt").exists()
+    again = _run("-n", *args)
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+
+    # asking for a lost generator re-runs its training job, which resumes both seeds from their checkpoints
+    run = work / "results" / "runs" / "mnist" / "FC"
+    before = torch.load(run / "seed2020" / "generator.pt", weights_only=False)["generator"]
+    (run / "seed2019" / "generator.pt").unlink()
+    redo = _run("results/runs/mnist/FC/seed2019/generator.pt", *args[1:])
+    assert redo.returncode == 0, redo.stdout[-3000:] + redo.stderr[-3000:]
+    for seed in (2019, 2020):
+        info = json.loads((run / f"seed{seed}" / "run.json").read_text())
+        assert info["status"] == "complete" and info["resumed_from"] == 2
+    after = torch.load(run / "seed2020" / "generator.pt", weights_only=False)["generator"]
+    assert all(torch.equal(after[k], before[k]) for k in before)  # nothing retrained
+
+
+@pytest.mark.parametrize("override, key", [("eval_images=5", "eval_images"), ("models=[FOO-3]", "FOO-3"),
+                                           ("feature_spaces=[clip]", "clip"), ("seeds=[]", "seeds")])
+def test_config_schema_names_the_bad_key(tmp_path, override, key):
+    out = _run("-n", "--cores", "1", "--directory", str(tmp_path), "--snakefile", str(ROOT / "Snakefile"),
+               "all_tables", "--config", override)
+    assert out.returncode != 0 and key in out.stdout + out.stderr
 
 
 def test_config_schema_rejects_unknown_sets(tmp_path):

@@ -1,4 +1,5 @@
-"""``hmogbench score REAL FAKE``: Fréchet distance and k-NN scores of two image sets."""
+"""``hmogbench score REAL FAKE``: Fréchet distance and k-NN scores of two image sets (or of two feature
+files), and ``hmogbench features IMAGES --out X.npy``: one set's features, for the workflow."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ def add_score_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
         "score", help="FID (or FD in another feature space) and k-NN real/fake scores of two image sets",
         description="Score FAKE against REAL. Each is a folder of image files (png, jpg, ...; not searched "
                     "recursively) or a uint8 .npy/.npz array N x H x W [x C].")
-    p.add_argument("real", help="real images: folder or .npy/.npz")
-    p.add_argument("fake", help="generated images: folder or .npy/.npz")
+    p.add_argument("real", help="real images: folder or .npy/.npz (with --precomputed: a feature file)")
+    p.add_argument("fake", help="generated images: folder or .npy/.npz (with --precomputed: a feature file)")
+    p.add_argument("--precomputed", action="store_true",
+                   help="REAL and FAKE are feature files written by `hmogbench features` (same space and weights)")
     p.add_argument("--features", default="fid-inception", choices=list(SPACES),
                    help="feature space (default: fid-inception, the standard FID; thesis-inception is the "
                         "thesis's extractor, the only one comparable with its tables)")
@@ -58,21 +61,92 @@ def format_result(result: dict) -> str:
     return "\n".join(f"{name:<{width}}  {value}" for name, value in lines)
 
 
-def cmd_score(args: argparse.Namespace) -> int:
+def _default_device(requested: str | None) -> str:
     import torch
 
+    return requested or ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def score_feature_files(real: str, fake: str, *, k: int, rule: str, device: str, progress: bool) -> dict:
+    """``score``'s result for two files of ``hmogbench features``; they must share space and weights."""
+    from .feature_files import load_features
+    from .score import score_features
+
+    (real_x, real_meta), (fake_x, fake_meta) = load_features(real), load_features(fake)
+    for key in ("features", "fd_name"):
+        if real_meta[key] != fake_meta[key]:
+            raise ValueError(f"{real} and {fake} differ in {key}: {real_meta[key]!r} vs {fake_meta[key]!r}")
+    weights = [(m.get("weights") or {}).get("sha256") for m in (real_meta, fake_meta)]
+    if weights[0] != weights[1]:
+        raise ValueError(f"{real} and {fake} come from different weights files (sha256 {weights[0]} vs {weights[1]})")
+    result = {"features": real_meta["features"], "fd_name": real_meta["fd_name"]}
+    result |= score_features(real_x, fake_x, k=k, rule=rule, device=device, progress=progress)
+    return {**result, "weights": real_meta.get("weights"), "real_cache": None,
+            "real_source": real_meta.get("source"), "fake_source": fake_meta.get("source")}
+
+
+def cmd_score(args: argparse.Namespace) -> int:
     from ..provenance import provenance, write_json_atomic
     from .score import score
 
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    result = score(args.real, args.fake, features=args.features, k=args.k, rule=args.knn_rule,
-                   weights=args.weights, device=device, batch_size=args.batch_size, cache_dir=args.cache_dir,
-                   progress=not args.no_progress, allow_download=args.download_weights)
+    device = _default_device(args.device)
+    if args.precomputed:
+        result = score_feature_files(args.real, args.fake, k=args.k, rule=args.knn_rule, device=device,
+                                     progress=not args.no_progress)
+    else:
+        result = score(args.real, args.fake, features=args.features, k=args.k, rule=args.knn_rule,
+                       weights=args.weights, device=device, batch_size=args.batch_size, cache_dir=args.cache_dir,
+                       progress=not args.no_progress, allow_download=args.download_weights)
     result = {**result, "real": args.real, "fake": args.fake}
-    config = {key: getattr(args, key) for key in ("real", "fake", "features", "k", "knn_rule", "weights",
-                                                  "batch_size")}
+    config = {key: getattr(args, key) for key in ("real", "fake", "precomputed", "features", "k", "knn_rule",
+                                                  "weights", "batch_size")}
     record = {**result, "provenance": provenance(config, device)}
     if args.out:
         write_json_atomic(args.out, record)
     print(json.dumps(record, indent=2, sort_keys=True, default=str) if args.json else format_result(result))
+    return 0
+
+
+def add_features_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "features", help="features of one image set in a feature space, to a .npy with a JSON sidecar",
+        description="Extract IMAGES' features (float32 N x D) into OUT (.npy) and OUT's .json sidecar (space, "
+                    "weights, images' sha256, and the images' own sidecar when they have one).")
+    p.add_argument("images", help="folder of images or uint8 .npy/.npz N x H x W [x C]")
+    p.add_argument("--features", default="fid-inception", choices=list(SPACES), help="feature space")
+    p.add_argument("--out", required=True, help="output .npy (its sidecar: same name, .json)")
+    p.add_argument("--limit", type=int, help="use only the first LIMIT images")
+    p.add_argument("--weights", help="weights file of the Inception space (as for `hmogbench score`)")
+    p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    p.add_argument("--batch-size", type=int, default=50)
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_features)
+    return p
+
+
+def cmd_features(args: argparse.Namespace) -> int:
+    from ..provenance import provenance
+    from .cache import images_sha256
+    from .feature_files import read_sidecar, save_features
+    from .features import extract_features
+    from .inputs import load_images
+    from .score import fd_name
+    from .spaces import load_space
+
+    device = _default_device(args.device)
+    images = load_images(args.images, progress=not args.no_progress)
+    if args.limit is not None:
+        if args.limit < 1:
+            raise ValueError(f"--limit must be at least 1, got {args.limit}")
+        images = images[: args.limit]
+    extractor = load_space(args.features, weights=args.weights, device=device)
+    features = extract_features(images, extractor, batch_size=args.batch_size, progress=not args.no_progress)
+    config = {key: getattr(args, key) for key in ("images", "features", "limit", "weights", "batch_size")}
+    meta = {"features": extractor.space.name, "fd_name": fd_name(extractor),
+            "weights": extractor.weights.as_dict() if extractor.weights else None,
+            "images": args.images, "images_shape": list(images.shape), "images_sha256": images_sha256(images),
+            "source": read_sidecar(args.images) if str(args.images).endswith(".npy") else None,
+            "provenance": provenance(config, device)}
+    save_features(args.out, features, meta)
+    print(f"{args.features}: {features.shape[0]} x {features.shape[1]} features -> {args.out}")
     return 0

@@ -15,7 +15,6 @@ from typing import Iterator
 
 import numpy as np
 import scipy.linalg
-from pytorch_fid import fid_score
 
 
 def statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -41,8 +40,16 @@ _LINALG_SHIM = types.SimpleNamespace(sqrtm=sqrtm_with_disp)
 _SHIM_LOCK = threading.Lock()
 
 
+def _fid_score() -> types.ModuleType:
+    """pytorch-fid's ``fid_score`` module, imported on first use (it imports torchvision: ~2 s)."""
+    from pytorch_fid import fid_score
+
+    return fid_score
+
+
 @contextmanager
 def _pytorch_fid_without_disp() -> Iterator[None]:
+    fid_score = _fid_score()
     with _SHIM_LOCK:
         original, fid_score.linalg = fid_score.linalg, _LINALG_SHIM
         try:
@@ -54,6 +61,7 @@ def _pytorch_fid_without_disp() -> Iterator[None]:
 def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray,
                      eps: float = 1e-6) -> float:
     """||mu1 - mu2||^2 + Tr(sigma1 + sigma2 - 2 sqrt(sigma1 sigma2)) by pytorch-fid (units: squared features)."""
+    fid_score = _fid_score()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*disp.*", category=DeprecationWarning)  # SciPy 1.16-1.17
         try:

@@ -1,9 +1,11 @@
 # Configuration and helpers shared by the rules (no rules here).
+import shlex
 from pathlib import Path
 
 from snakemake.utils import validate
 
 from hmogbench.data.catalog import DATASETS
+from hmogbench.tables.grid import DATASET_CHANNELS, paper_models, run_settings, thesis_tables
 
 
 configfile: str(Path(workflow.current_basedir).parents[1] / "config" / "config.yaml")
@@ -13,6 +15,19 @@ validate(config, schema="../schemas/config.schema.yaml")
 
 FIXTURE_DIR = "resources/fixtures"
 RAW_SUBDIR_TO_SET = {spec.raw_subdir: name for name, spec in DATASETS.items() if spec.raw_subdir}
+
+# The grid: data sets with thesis tables, their models, the seeds, the feature spaces.
+TABLE_SETS = [d for d in config["datasets"] if d in DATASET_CHANNELS]
+SEEDS = [int(s) for s in config["seeds"]]
+SPACES = config["feature_spaces"]
+ON_GPU = config["device"] != "cpu"
+
+
+wildcard_constraints:
+    dataset="|".join(DATASETS),
+    model=r"FC|(ME|HME|MADGAN|MGAN|MEGAN)(-L)?-\d+",
+    seed=r"\d+",
+    space="thesis-inception|fid-inception|pixels",
 
 
 def raw_dir_of(wildcards):
@@ -29,3 +44,45 @@ def fixture_marker(wildcards):
 
 def fixture_set(wildcards):
     return RAW_SUBDIR_TO_SET[wildcards.raw_subdir]
+
+
+def models_of(dataset):
+    """The models trained for `dataset`: its 29 thesis models ('paper') or the configured list."""
+    return paper_models(dataset) if config["models"] == "paper" else list(config["models"])
+
+
+def train_data(wildcards):
+    """Prepared set the models of a table data set train on (config `train_source`, default itself)."""
+    return "results/data/{}/train.npy".format(config["train_source"].get(wildcards.dataset, wildcards.dataset))
+
+
+def real_test(wildcards):
+    """Prepared test set the samples are compared with (config `real_source`, default itself)."""
+    return "results/data/{}/test.npy".format(config["real_source"].get(wildcards.dataset, wildcards.dataset))
+
+
+def train_options(wildcards):
+    """`--set` options of `hmogbench train` for one (dataset, model): grid settings and overrides."""
+    values = {"model": wildcards.model, **run_settings(wildcards.dataset), "batch_size": config["batch_size"],
+              "device": config["device"], "checkpoint_every": config["checkpoint_every"],
+              **config["train_overrides"]}
+    if config["steps"] is not None:
+        values["steps"] = config["steps"]
+    values["extra"] = {"train_data": config["train_source"].get(wildcards.dataset, wildcards.dataset)}
+    return " ".join(shlex.quote(f"--set={key}={value}") for key, value in values.items())
+
+
+def weights_option(wildcards):
+    path = config["inception_weights"].get(wildcards.space)
+    return f"--weights {path}" if path else ""
+
+
+def kept(path, key):
+    """`path` as a temporary output unless config `key` says to keep it."""
+    return path if config[key] else temp(path)
+
+
+def table_metrics(wildcards):
+    """Every metrics file of one data set's tables: space x model x seed."""
+    return expand("results/metrics/{space}/{dataset}/{model}/seed{seed}.json", space=SPACES,
+                  dataset=wildcards.dataset, model=models_of(wildcards.dataset), seed=SEEDS)

@@ -1,0 +1,67 @@
+"""Metrics records of a workflow run -> one row per (space, model, seed) -> mean and std over seeds.
+
+A record is the JSON ``hmogbench score --precomputed`` writes: the feature space, the distance's name,
+FD and k-NN percentages, and, under ``fake_source``, the sidecar of the samples (the run's TrainConfig,
+so its model, data set and seed).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+METRICS = ("knn_real", "knn_fake", "fd")  # the thesis's columns: 5-NN Real, 5-NN Fake, FID (percent, percent, -)
+STD_DDOF = 0  # population std, NumPy's default (the thesis does not say which; its notebooks are not public)
+
+
+def read_record(path: str | Path) -> dict:
+    """One metrics file -> a flat row: space, fd_name, weights_status, dataset, model, seed, metrics, sizes."""
+    path = Path(path)
+    try:
+        rec = json.loads(path.read_text())
+        config = rec["fake_source"]["config"]
+        weights = rec.get("weights") or {}
+        return {"space": rec["features"], "fd_name": rec["fd_name"], "weights_status": weights.get("status"),
+                "weights_sha256": weights.get("sha256"), "dataset": config["dataset"], "model": config["model"],
+                "seed": int(config["seed"]), "steps": rec["fake_source"].get("steps_trained"),
+                "knn_real": float(rec["knn_real_pct"]), "knn_fake": float(rec["knn_fake_pct"]),
+                "fd": float(rec["fd"]), "n_real": int(rec["n_real"]), "n_fake": int(rec["n_fake"]),
+                "file": str(path)}
+    except FileNotFoundError:
+        raise FileNotFoundError(f"metrics file {path} does not exist") from None
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: not a metrics record of `hmogbench score --precomputed` "
+                         f"(missing or bad {exc})") from None
+
+
+def read_records(paths: list[str | Path], dataset: str) -> pd.DataFrame:
+    """Rows of every file (all must be ``dataset``'s), one per (space, model, seed)."""
+    if not paths:
+        raise ValueError(f"no metrics files given for {dataset}")
+    df = pd.DataFrame([read_record(p) for p in paths])
+    wrong = df[df.dataset != dataset]
+    if len(wrong):
+        raise ValueError(f"{wrong.file.iloc[0]}: a {wrong.dataset.iloc[0]} run, but the tables are {dataset}'s")
+    dup = df[df.duplicated(["space", "model", "seed"], keep=False)]
+    if len(dup):
+        raise ValueError(f"two metrics files for {dup.space.iloc[0]} / {dup.model.iloc[0]} / seed "
+                         f"{dup.seed.iloc[0]}: {sorted(dup.file)}")
+    for space, group in df.groupby("space"):
+        if group.weights_sha256.nunique(dropna=False) > 1:
+            raise ValueError(f"{space}: metrics from different weights files are mixed "
+                             f"({sorted(map(str, group.weights_sha256.unique()))})")
+    return df.sort_values(["space", "model", "seed"]).reset_index(drop=True)
+
+
+def aggregate(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean and std over seeds per (space, model): columns <metric>_mean, <metric>_std, seeds, steps."""
+    grouped = df.groupby(["space", "model"], sort=False)
+    out = grouped[list(METRICS)].agg(["mean", lambda x: x.std(ddof=STD_DDOF) if len(x) > 1 else 0.0])
+    out.columns = [f"{metric}_{'mean' if stat == 'mean' else 'std'}" for metric, stat in out.columns]
+    out["seeds"] = grouped.seed.apply(lambda s: ",".join(map(str, sorted(s))))
+    out["n_seeds"] = grouped.seed.size()
+    out["steps"] = grouped.steps.apply(lambda s: ",".join(sorted({str(v) for v in s})))
+    out["n_images"] = grouped.n_fake.min()
+    return out
