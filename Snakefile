@@ -4,8 +4,9 @@ include: "workflow/Snakefile"
 
 
 rule all:
-    """Every configured data set's tables and diff, and the toy experiments."""
+    """Every configured data set's tables and diff, the figures of its mixtures, and the toy experiments."""
     input:
         expand("tables/{dataset}.diff.md", dataset=TABLE_SETS),
+        all_figure_files(),
         "results/toy/summary.md",
     default_target: True

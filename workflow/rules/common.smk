@@ -5,6 +5,7 @@ from pathlib import Path
 from snakemake.utils import validate
 
 from hmogbench.data.catalog import DATASETS
+from hmogbench.interpret.outputs import figure_targets
 from hmogbench.tables.grid import DATASET_CHANNELS, paper_models, run_settings, thesis_tables
 
 
@@ -86,3 +87,27 @@ def table_metrics(wildcards):
     """Every metrics file of one data set's tables: space x model x seed."""
     return expand("results/metrics/{space}/{dataset}/{model}/seed{seed}.json", space=SPACES,
                   dataset=wildcards.dataset, model=models_of(wildcards.dataset), seed=SEEDS)
+
+
+# Interpretability figures (rules/figures.smk): settings from the optional config mapping `figures`.
+FIGURE_DEFAULTS = {
+    "samples": 500,  # M samples for the node averages (thesis: 500)
+    "draws": 10000,  # z draws for gate statistics, top-gate samples, grids (thesis: 10,000)
+    "top": 5,  # samples per leaf (thesis: 5)
+    "grid": 64,
+    "max_depth": 5,
+    "permutations": 1000,
+    "seed": 2019,
+    "device": config["device"],  # 'auto' = cuda if available
+    "datasets": [],  # [] = the table data sets of the config
+    "models": [],  # [] = every ME / HME model of the grid
+    "seeds": [],  # [] = the first training seed
+}
+FIGURES = {**FIGURE_DEFAULTS, **config.get("figures", {})}
+
+
+def all_figure_files():
+    """Figure files of figures.datasets x figures.models x figures.seeds, defaults filled from the grid."""
+    seeds = FIGURES["seeds"] or SEEDS[:1]
+    return [f for d in (FIGURES["datasets"] or TABLE_SETS)
+            for f in figure_targets([d], FIGURES["models"] or models_of(d), seeds)]

@@ -2,24 +2,11 @@
 #   results/runs/{dataset}/{model}/seed{seed}/generator.pt -> results/figures/{dataset}/{model}/seed{seed}/
 # HME runs get the node-response tree as well (rule figures); ME runs everything else (rule figures_me).
 # Settings come from the optional config mapping `figures` (defaults below); `all_figures` draws every
-# ME/HME run of figures.datasets x figures.models x figures.seeds (FC and competitors are skipped).
+# ME/HME run of figures.datasets x figures.models x figures.seeds (FC and competitors are skipped; empty
+# lists: the grid's table sets, its ME/HME models, its first seed).
 # File names and the run -> folder mapping live in hmogbench/interpret/outputs.py (the CLI writes the same).
-from hmogbench.interpret.outputs import FIGURE_DIR, figure_targets, output_files
+from hmogbench.interpret.outputs import FIGURE_DIR, output_files
 
-FIGURE_DEFAULTS = {
-    "samples": 500,  # M samples for the node averages (thesis: 500)
-    "draws": 10000,  # z draws for gate statistics, top-gate samples, grids (thesis: 10,000)
-    "top": 5,  # samples per leaf (thesis: 5)
-    "grid": 64,
-    "max_depth": 5,
-    "permutations": 1000,
-    "seed": 2019,
-    "device": "cpu",
-    "datasets": [],
-    "models": [],
-    "seeds": [],
-}
-FIGURES = {**FIGURE_DEFAULTS, **config.get("figures", {})}
 FIGURE_RUN = "results/runs/{dataset}/{model}/seed{seed}/generator.pt"
 FIGURE_SHELL = (
     "hmogbench figures {input} --out {params.out} --samples {params.samples} --draws {params.draws}"
@@ -46,6 +33,7 @@ rule figures:
     resources:
         mem_mb=6000,
         runtime=30,
+        gpu=1 if ON_GPU else 0,
     conda:
         "../../environment.yml"
     log:
@@ -71,6 +59,7 @@ rule figures_me:
     resources:
         mem_mb=6000,
         runtime=30,
+        gpu=1 if ON_GPU else 0,
     conda:
         "../../environment.yml"
     log:
@@ -82,7 +71,7 @@ rule figures_me:
 rule all_figures:
     """Figures of every ME/HME run in figures.datasets x figures.models x figures.seeds."""
     input:
-        figure_targets(FIGURES["datasets"], FIGURES["models"], FIGURES["seeds"]),
+        all_figure_files(),
 
 
 localrules:
