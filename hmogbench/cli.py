@@ -1,4 +1,4 @@
-"""Command line: ``hmogbench params | toy | train | data | score``."""
+"""Command line: ``hmogbench params | toy | train | sample | data | score | features | tables | figures``."""
 
 from __future__ import annotations
 
