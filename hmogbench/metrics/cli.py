@@ -33,6 +33,11 @@ def add_score_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
                    help="if no weights file is found, download the official one into torch.hub's cache")
     p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
     p.add_argument("--batch-size", type=int, default=50)
+    p.add_argument("--precision", default="fp32", choices=("fp32", "bf16", "fp16"),
+                   help="opt-in speed: run the network under autocast in bf16/fp16 (default fp32, the reference; "
+                        "benchmarks/bench_features.py measures the difference)")
+    p.add_argument("--channels-last", action="store_true", help="opt-in speed: channels-last memory format")
+    p.add_argument("--compile", metavar="MODE", help="opt-in speed: torch.compile the network with this mode")
     p.add_argument("--cache-dir", default=os.environ.get(CACHE_ENV_VAR),
                    help=f"cache the REAL set's features here (default: ${CACHE_ENV_VAR}; unset: no cache)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -67,10 +72,11 @@ def cmd_score(args: argparse.Namespace) -> int:
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     result = score(args.real, args.fake, features=args.features, k=args.k, rule=args.knn_rule,
                    weights=args.weights, device=device, batch_size=args.batch_size, cache_dir=args.cache_dir,
-                   progress=not args.no_progress, allow_download=args.download_weights)
+                   progress=not args.no_progress, allow_download=args.download_weights, precision=args.precision,
+                   channels_last=args.channels_last, compile_mode=args.compile)
     result = {**result, "real": args.real, "fake": args.fake}
     config = {key: getattr(args, key) for key in ("real", "fake", "features", "k", "knn_rule", "weights",
-                                                  "batch_size")}
+                                                  "batch_size", "precision", "channels_last", "compile")}
     record = {**result, "provenance": provenance(config, device)}
     if args.out:
         write_json_atomic(args.out, record)
