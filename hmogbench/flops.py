@@ -31,10 +31,13 @@ executed, double backward included) as a check (tests: within 10%).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import flop_registry
 
 from .config import TrainConfig
 from .models.generator import build_discriminator, build_generator
@@ -65,6 +68,23 @@ def device_peaks(name: str) -> tuple[str | None, dict[str, float] | None]:
     if "A100" in upper:
         return "A100", DEVICE_PEAKS["A100"]
     return None, None
+
+
+class FlopCounter(TorchDispatchMode):
+    """FLOPs of the matmuls and convolutions executed inside it, by ``torch.utils.flop_counter``'s formulas
+    (``FlopCounterMode`` without its module tracker, whose hooks reject ``autograd.grad`` with respect to a
+    leaf tensor, as the gradient penalty takes it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.total = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        if func._overloadpacket in flop_registry:
+            self.total += flop_registry[func._overloadpacket](*args, **kwargs, out_val=out)
+        return out
 
 
 def _head_macs(head: nn.Module) -> int:
@@ -160,20 +180,7 @@ def measured_step_flops(cfg: TrainConfig, batch_size: int = 8) -> int:
     """FLOPs of the matmuls and convolutions that one generator step of ``cfg`` executes (forward, backward,
     the penalty's double backward), counted with ``torch.utils.flop_counter``'s formulas at ``batch_size``
     on the CPU (the count is linear in the batch). Optimiser steps are elementwise and not counted."""
-    from torch.utils._python_dispatch import TorchDispatchMode
-    from torch.utils.flop_counter import flop_registry
-
     from .train import build_models
-
-    class FlopCounter(TorchDispatchMode):  # FlopCounterMode's formulas without its module tracker, whose
-        total = 0                            # hooks reject autograd.grad w.r.t. a leaf (the penalty's input)
-
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            kwargs = kwargs or {}
-            out = func(*args, **kwargs)
-            if func._overloadpacket in flop_registry:
-                self.total += flop_registry[func._overloadpacket](*args, **kwargs, out_val=out)
-            return out
 
     G, D, objective = build_models(TrainConfig.from_dict({**cfg.to_dict(), "batch_size": batch_size}))
     gen = torch.Generator().manual_seed(0)
@@ -209,3 +216,17 @@ def measured_matmul_flops(device: str | torch.device = "cpu", size: int = 2048, 
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     return 2 * size ** 3 * repeats / (time.perf_counter() - start)
+
+
+@functools.lru_cache(maxsize=None)
+def inception_flops(image_size: int = 299) -> int:
+    """Forward FLOPs of one image through torchvision's Inception-v3 (the FID and thesis feature networks have
+    its architecture), counted on the meta device with ``torch.utils.flop_counter``'s formulas."""
+    import torchvision
+
+    with torch.device("meta"):
+        model = torchvision.models.inception_v3(weights=None, aux_logits=False, init_weights=False).eval()
+        x = torch.empty(1, 3, image_size, image_size)
+        with torch.no_grad(), FlopCounter() as counter:
+            model(x)
+    return counter.total
