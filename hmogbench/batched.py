@@ -120,7 +120,8 @@ class StackedModule:
         if not modules:
             raise ValueError("nothing to stack")
         params, _ = stack_module_state(modules)
-        self.params = {name: p.detach().requires_grad_(True) for name, p in params.items()}
+        # nn.Parameter: torch.compile's CUDA graphs keep parameters at static addresses (no copy per call)
+        self.params = {name: nn.Parameter(p.detach()) for name, p in params.items()}
         self.buffers = dict(modules[0].named_buffers())
         for module in modules[1:]:
             for name, value in module.named_buffers():
