@@ -17,6 +17,10 @@ timed):
 compiled and cudagraphs run on CUDA only (on the CPU they are skipped: compiling takes minutes here and the CPU
 is not where the grid runs); a variant that fails is recorded with its error, the others still run.
 
+On a machine shared with other processes the wall-clock figures measure the load as much as the code: --repeats R
+measures every variant R times, interleaved; the figures give the median step time (runs_per_hour) and the best one
+(runs_per_hour_best), and this process's CPU time per step.
+
 Runs per hour = S * 3600 / (seconds per generator step of the group * generator steps of one run), a run being
 the paper's length (23,250 generator steps for WGAN-GP, ``config.DEFAULT_STEPS``). The FLOP lower bound is
 ``flops.step_flops`` (S runs: S times one run) over the device's dense peak (``flops.DEVICE_PEAKS``; on the CPU
@@ -44,7 +48,7 @@ GPU_ONLY = {"compiled": "default", "cudagraphs": "reduce-overhead"}
 
 
 def time_variant(variant: str, model: str, size: int, args: argparse.Namespace, device: torch.device) -> dict:
-    """Seconds per generator step of ``variant`` (mean and min over the timed steps) and the warm-up's seconds."""
+    """Seconds (wall and this process's CPU) of each timed generator step of ``variant``, and of the warm-up."""
     from hmogbench.batched import train_group
     from hmogbench.config import TrainConfig
     from hmogbench.train import train_from_config
@@ -56,15 +60,17 @@ def time_variant(variant: str, model: str, size: int, args: argparse.Namespace, 
     data = torch.randint(0, 256, (max(4 * args.batch_size, 512), channels, size, size), dtype=torch.uint8,
                          generator=torch.Generator().manual_seed(0))
     stamps: list[float] = []
+    cpu_stamps: list[float] = []
 
     def on_step(step: int) -> None:
         synchronize(device)
         stamps.append(time.perf_counter())
+        cpu_stamps.append(time.process_time())
 
     seeds = 1 if variant == "baseline" else args.seeds
     with tempfile.TemporaryDirectory() as tmp:
         synchronize(device)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         if variant == "baseline":
             train_from_config(cfg, data, tmp, progress=False, on_step=on_step)
         else:
@@ -72,11 +78,23 @@ def time_variant(variant: str, model: str, size: int, args: argparse.Namespace, 
             train_group(cfgs, data, [Path(tmp) / f"seed{c.seed}" for c in cfgs], progress=False, on_step=on_step,
                         mode="loop" if variant == "batched-loop" else "vmap", compile_mode=GPU_ONLY.get(variant))
     ends = [start] + stamps  # ends[i + 1] - ends[i]: generator step i (step 0 includes building the models)
-    timed_steps = [ends[i + 1] - ends[i] for i in range(args.warmup, args.warmup + args.steps)]
-    per_step = statistics.mean(timed_steps)
-    return {"seeds": seeds, "seconds_per_step": round(per_step, 5), "min_seconds_per_step": round(min(timed_steps), 5),
-            "timed_steps": len(timed_steps), "warmup_seconds": round(ends[args.warmup] - start, 3),
-            "generator_steps_per_s": round(seeds / per_step, 4)}
+    cpu_ends = [cpu_start] + cpu_stamps  # CPU time of this process, all threads
+    timed = range(args.warmup, args.warmup + args.steps)
+    return {"seeds": seeds, "steps": [ends[i + 1] - ends[i] for i in timed],
+            "cpu_steps": [cpu_ends[i + 1] - cpu_ends[i] for i in timed], "warmup_seconds": ends[args.warmup] - start}
+
+
+def summarise(samples: list[dict]) -> dict:
+    """One variant's repeats -> its figures: median and best (minimum) seconds per generator step."""
+    steps = [t for s in samples for t in s["steps"]]
+    cpu_steps = [t for s in samples for t in s["cpu_steps"]]
+    seeds = samples[0]["seeds"]
+    median, best = statistics.median(steps), min(steps)
+    return {"seeds": seeds, "seconds_per_step": round(median, 5), "best_seconds_per_step": round(best, 5),
+            "timed_steps": len(steps), "repeats": len(samples),
+            "warmup_seconds": round(max(s["warmup_seconds"] for s in samples), 3),
+            "generator_steps_per_s": round(seeds / median, 4),
+            "process_cpu_seconds_per_step": round(statistics.median(cpu_steps), 4)}
 
 
 def main() -> None:
@@ -92,6 +110,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20, help="timed generator steps per variant")
     parser.add_argument("--warmup", type=int, default=3, help="untimed generator steps first (compilation)")
     parser.add_argument("--variants", nargs="+", default=list(DEFAULT_VARIANTS), choices=VARIANTS)
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="measure every variant this many times, interleaved (on a shared CPU: the best step "
+                             "time then shows the code, the median the machine's load)")
     parser.add_argument("--out", help="JSON file (default: results/bench/train_<device type>.json)")
     args = parser.parse_args()
     device = torch.device(args.device)
@@ -114,31 +135,41 @@ def main() -> None:
             flops_run = step_flops(cfg)
             entry = {"model": model, "image_size": size, "batch_size": args.batch_size,
                      "flops_per_generator_step_per_run": flops_run, "variants": {}}
-            for variant in args.variants:
-                if variant in GPU_ONLY and device.type != "cuda":
-                    entry["variants"][variant] = {"skipped": "CUDA only (torch.compile / CUDA graphs are measured on "
-                                                             "the GPU; on this CPU compiling takes minutes)"}
+            samples: dict[str, list[dict]] = {v: [] for v in args.variants}
+            for _ in range(args.repeats):
+                for variant in args.variants:
+                    if variant in GPU_ONLY and device.type != "cuda":
+                        entry["variants"][variant] = {"skipped": "CUDA only (torch.compile / CUDA graphs are measured "
+                                                                 "on the GPU; on this CPU compiling takes minutes)"}
+                        continue
+                    if "error" in entry["variants"].get(variant, {}):
+                        continue
+                    try:
+                        samples[variant].append(time_variant(variant, model, size, args, device))
+                    except Exception as exc:  # one failing variant (e.g. a compile error) must not lose the others
+                        entry["variants"][variant] = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
+                        print(f"{model} {size}x{size} {variant}: FAILED {type(exc).__name__}: {exc}", flush=True)
+            for variant, runs in samples.items():
+                if not runs or variant in entry["variants"]:
                     continue
-                try:
-                    figures = time_variant(variant, model, size, args, device)
-                except Exception as exc:  # one failing variant (e.g. a compile error) must not lose the others
-                    entry["variants"][variant] = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
-                    print(f"{model} {size}x{size} {variant}: FAILED {type(exc).__name__}: {exc}", flush=True)
-                    continue
+                figures = summarise(runs)
                 flops = flops_run * figures["seeds"]
-                figures["runs_per_hour"] = round(3600 * figures["seeds"] / (figures["seconds_per_step"] * steps_per_run), 4)
+                for key, seconds in (("", figures["seconds_per_step"]), ("_best", figures["best_seconds_per_step"])):
+                    figures[f"runs_per_hour{key}"] = round(3600 * figures["seeds"] / (seconds * steps_per_run), 4)
                 figures["achieved_flops_per_s"] = round(flops / figures["seconds_per_step"], -6)
                 figures["lower_bound_seconds_per_step"] = {k: flops / v for k, v in (ceiling["flops_per_s"] or {}).items()}
                 figures["fraction_of_ceiling"] = {k: round(figures["achieved_flops_per_s"] / v, 4)
                                                   for k, v in (ceiling["flops_per_s"] or {}).items()}
                 entry["variants"][variant] = figures
-                print(f"{model} {size}x{size} {variant} (S={figures['seeds']}): {figures['seconds_per_step']:.4g} s/step, "
-                      f"{figures['generator_steps_per_s']:.3g} G steps/s per run-sum, {figures['runs_per_hour']:.3g} runs/h, "
+                print(f"{model} {size}x{size} {variant} (S={figures['seeds']}): {figures['seconds_per_step']:.4g} s/step "
+                      f"(best {figures['best_seconds_per_step']:.4g}), {figures['runs_per_hour']:.3g} runs/h, "
                       f"{flops / 1e12:.3g} TFLOP/step, bound {figures['lower_bound_seconds_per_step']}", flush=True)
-            base = entry["variants"].get("baseline", {}).get("runs_per_hour")
+            base = entry["variants"].get("baseline", {})
             for figures in entry["variants"].values():
-                if base and "runs_per_hour" in figures:
-                    figures["runs_per_hour_vs_baseline"] = round(figures["runs_per_hour"] / base, 3)
+                for key in ("", "_best"):
+                    if base.get(f"runs_per_hour{key}") and f"runs_per_hour{key}" in figures:
+                        figures[f"runs_per_hour{key}_vs_baseline"] = round(
+                            figures[f"runs_per_hour{key}"] / base[f"runs_per_hour{key}"], 3)
             results.append(entry)
 
     record = {"benchmark": "training throughput (WGAN-GP, generator steps)", "steps_per_run": steps_per_run,

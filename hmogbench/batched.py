@@ -61,12 +61,13 @@ from .train import (ModelPair, ResumeError, RunSetup, build_models, check_traini
 MODES = ("auto", "vmap", "loop")
 
 
-def resolve_mode(mode: str, device: str | torch.device) -> str:
-    """'auto' -> 'vmap' on CUDA (speed), 'loop' on the CPU (bit-identical to seeds trained alone)."""
+def resolve_mode(mode: str, device: str | torch.device, compile_mode: str | None = None) -> str:
+    """'auto' -> 'vmap' on CUDA (speed) or when compiling, else 'loop' on the CPU (bit-identical to seeds
+    trained alone)."""
     if mode not in MODES:
         raise ValueError(f"batch mode must be one of {MODES}, got {mode!r}")
     if mode == "auto":
-        return "vmap" if torch.device(device).type == "cuda" else "loop"
+        return "vmap" if torch.device(device).type == "cuda" or compile_mode is not None else "loop"
     return mode
 
 
@@ -292,7 +293,7 @@ def train_group(
     if reason is not None:
         raise ValueError(reason)
     check_training_data(cfgs[0], data)
-    mode = resolve_mode(mode, cfgs[0].device)
+    mode = resolve_mode(mode, cfgs[0].device, compile_mode)
     seeds = [cfg.seed for cfg in cfgs]
     record = {"batched": True, "seeds": seeds, "mode": mode, "compile": compile_mode}
     Gs, Ds, runs = [], [], []

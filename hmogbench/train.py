@@ -554,7 +554,7 @@ def train_seeds(
         return _train_one_by_one(cfgs, data, out_root, progress, on_step, "batching switched off (--no-batch)")
     from .batched import batching_unsupported, train_group
 
-    reason = batching_unsupported(cfg)
+    reason = batching_unsupported(cfg) if len(seeds) > 1 else "one seed: nothing to batch"
     if reason is not None:
         return _train_one_by_one(cfgs, data, out_root, progress, on_step, reason)
     try:
