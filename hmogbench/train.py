@@ -4,12 +4,17 @@ Per generator step: ``objective.d_steps`` discriminator steps, each on a fresh r
 fresh z; then one G step on fresh z with D frozen; then the objective's optional auxiliary step.
 Adam (amsgrad, betas (0.5, 0.999), lr 1e-4 by default) for G and for D.
 
+``train_runs`` is the loop, for one run (``train_gan``) or for a group of seeds trained in lockstep as
+one batched model (``batched.train_group``; ``train_seeds`` chooses). Every run of a group writes its own
+directory, exactly as it would alone.
+
 A run directory holds:
   checkpoint.pt  latest state (models, optimisers, data order, RNG states), written atomically
                  every ``checkpoint_every`` G steps and at the end; a re-run resumes from it and,
                  on CPU, ends bit-identical to an uninterrupted run.
   losses.csv     one row every ``log_every`` G steps.
-  run.json       provenance (config, seed, git commit, versions, device, times) and status.
+  run.json       provenance (config, seed, git commit, versions, device, times), status, and "batch":
+                 whether the run was trained batched with other seeds (which, how) or alone (why).
   generator.pt   the final generator (state dict + config), written when the run completes.
 """
 
