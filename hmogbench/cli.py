@@ -73,9 +73,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     cfg = TrainConfig.from_file(args.config, **overrides) if args.config else TrainConfig.from_dict(overrides, "--set")
     data = load_training_images(args.data)
     if args.seeds:
-        infos = train_seeds(cfg, args.seeds, data, args.out, progress=not args.no_progress)
+        infos = train_seeds(cfg, args.seeds, data, args.out, progress=not args.no_progress, batch=not args.no_batch,
+                            batch_mode=args.batch_mode, compile_mode=args.compile)
         for seed, info in zip(args.seeds, infos):
-            print(f"{cfg.model} seed {seed}: {info['status']} after {info['steps_done']} generator steps "
+            how = (f"batched with seeds {info['batch']['seeds']} ({info['batch']['mode']})" if info["batch"]["batched"]
+                   else f"alone: {info['batch'].get('reason', '')}")
+            print(f"{cfg.model} seed {seed}: {info['status']} after {info['steps_done']} generator steps, {how} "
                   f"-> {seed_dir(args.out, seed)}")
         return 0
     info = train_from_config(cfg, data, args.out, progress=not args.no_progress)
@@ -138,7 +141,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default="mnist-5k", help="'mnist-5k' (embedded), a prepared set (name or results/data/SET), or a uint8 .npy/.npz array")
     p.add_argument("--out", required=True, help="run directory (with --seeds: the folder of the seed<N>/ run directories)")
     p.add_argument("--seeds", type=int, nargs="+", metavar="SEED",
-                   help="train one run per seed into OUT/seed<SEED>/ (overrides the config's seed)")
+                   help="train one run per seed into OUT/seed<SEED>/ (overrides the config's seed); FC/ME/HME "
+                        "seeds train together as one batched model unless --no-batch")
+    p.add_argument("--no-batch", action="store_true",
+                   help="with --seeds: train the seeds one after the other instead of as one batched model")
+    p.add_argument("--batch-mode", choices=("auto", "vmap", "loop"), default="auto",
+                   help="batched seeds: vmap (fast; float-tolerance equal to seeds alone) or loop (bit-identical); "
+                        "auto: vmap on CUDA, loop on the CPU")
+    p.add_argument("--compile", metavar="MODE", default=None,
+                   help="batched seeds (vmap): torch.compile the losses with this mode, e.g. default or "
+                        "reduce-overhead (CUDA graphs); off by default")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_train)
 

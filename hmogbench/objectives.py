@@ -31,20 +31,42 @@ from .models.generator import Generator
 from .models.heads import MEGANHead, gumbel_softmax
 
 
+def input_gradient(critic: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """d sum(critic(x)) / dx, differentiable again (``create_graph``): the gradient penalty's inner gradient.
+
+    A critic called inside ``torch.func.vmap`` (a batched group's member, ``batched.BoundModule``, which says
+    so with ``under_vmap = True``) cannot use ``torch.autograd.grad`` there; it gets ``torch.func.grad``,
+    which computes the same gradient (bit-identical for a plain module on the CPU) and also composes with
+    the outer ``backward``. Plain modules keep ``torch.autograd.grad``, which allows BatchNorm's in-place
+    running statistics (``torch.func.grad`` rejects them)."""
+    if getattr(critic, "under_vmap", False):
+        return torch.func.grad(lambda v: critic(v).sum())(x)
+    x = x.requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
+    return grad
+
+
+def penalty_alpha(real: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """The interpolation weights a ~ U(0, 1), one per sample, shaped to broadcast over ``real``'s sample."""
+    return torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype,
+                      generator=generator)
+
+
 def gradient_penalty(
-    critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, norm: str = "channel", weight: float = 10.0
+    critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, norm: str = "channel", weight: float = 10.0,
+    alpha: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Two-sided WGAN-GP penalty weight * E[(||grad D(x_hat)|| - 1)^2] on x_hat = a*real + (1-a)*fake,
-    a ~ U(0, 1) per sample.
+    a ~ U(0, 1) per sample (``alpha``; drawn from torch's global RNG when not given).
 
     norm='sample':  ||.|| over each sample's whole gradient (Gulrajani et al. 2017).
     norm='channel': ||.|| over dim 1 only, as the authors' ``grad.norm(2, dim=1)``; for images
         (B, C, H, W) this is a norm per pixel over channels, averaged over B*H*W. For flat (B, F)
         inputs both choices coincide.
     """
-    alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
-    x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    if alpha is None:
+        alpha = penalty_alpha(real)
+    grad = input_gradient(critic, alpha * real + (1 - alpha) * fake)
     if norm == "sample":
         grad_norm = grad.flatten(1).norm(2, dim=1)
     elif norm == "channel":
@@ -59,9 +81,14 @@ def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
 
 
 class Objective:
-    """Base class: one fake per real, one D step per G step, no auxiliary step."""
+    """Base class: one fake per real, one D step per G step, no auxiliary step.
+
+    ``batchable``: whether several runs of this objective can train as one batched group
+    (``hmogbench.batched``): the losses may only call ``G(z)`` and ``D(x)`` and must draw no random
+    numbers themselves (the loop draws them per run: z, and ``d_noise``)."""
 
     name = "base"
+    batchable = False
 
     def __init__(self, d_steps: int):
         self.d_steps = d_steps
@@ -70,7 +97,13 @@ class Objective:
         """Number of z to draw for a step with ``batch_size`` reals."""
         return batch_size
 
-    def d_loss(self, G: Generator, D: nn.Module, real: torch.Tensor, z: torch.Tensor) -> dict[str, torch.Tensor]:
+    def d_noise(self, real: torch.Tensor, generator: torch.Generator | None) -> dict[str, torch.Tensor]:
+        """Random tensors the D loss needs besides z, drawn by the loop from the run's ``generator``
+        (None: the global RNG) right after that step's z, and passed to ``d_loss`` as keywords."""
+        return {}
+
+    def d_loss(self, G: Generator, D: nn.Module, real: torch.Tensor, z: torch.Tensor,
+               **noise: torch.Tensor) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
     def g_loss(self, G: Generator, D: nn.Module, z: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -86,16 +119,20 @@ class Objective:
 
 class WGANGP(Objective):
     name = "wgan-gp"
+    batchable = True
 
     def __init__(self, d_steps: int = 5, gp_weight: float = 10.0, gp_norm: str = "channel"):
         super().__init__(d_steps)
         self.gp_weight, self.gp_norm = gp_weight, gp_norm
 
-    def d_loss(self, G, D, real, z):
+    def d_noise(self, real, generator):
+        return {"alpha": penalty_alpha(real, generator)}
+
+    def d_loss(self, G, D, real, z, alpha=None):
         with torch.no_grad():
             fake = G(z)
         d_real, d_fake = D(real).mean(), D(fake).mean()
-        gp = gradient_penalty(D, real, fake, self.gp_norm, self.gp_weight)
+        gp = gradient_penalty(D, real, fake, self.gp_norm, self.gp_weight, alpha)
         return {"loss": d_fake - d_real + gp, "wdist": (d_real - d_fake).detach(), "gp": gp.detach()}
 
     def g_loss(self, G, D, z):
@@ -104,6 +141,7 @@ class WGANGP(Objective):
 
 class NonSaturating(Objective):
     name = "ns"
+    batchable = True
 
     def d_loss(self, G, D, real, z):
         with torch.no_grad():
@@ -114,7 +152,7 @@ class NonSaturating(Objective):
         return {"loss": _bce(D(G(z)), 1.0)}
 
 
-class MADGAN(Objective):
+class MADGAN(Objective):  # not batchable: calls G.forward_all_heads; its models use BatchNorm
     name = "madgan"
 
     def d_loss(self, G, D, real, z):
@@ -163,6 +201,7 @@ class MEGAN(NonSaturating):
     PyTorch. The two differ by one Adam step of the gate."""
 
     name = "megan"
+    batchable = False  # Gumbel noise drawn inside G from the global RNG; BatchNorm; an auxiliary optimiser
 
     def __init__(self, d_steps: int = 5, balance_weight: float = 1.0):
         super().__init__(d_steps)

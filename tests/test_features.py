@@ -195,3 +195,21 @@ def test_download_only_on_request(no_weights_anywhere, tmp_path, monkeypatch):
     assert calls == [("https://download.pytorch.org/models/inception_v3_google-0cc3c7bd.pth", "0cc3c7bd")]
     assert info.path == tmp_path / "torch-home" / "hub" / "checkpoints" / "inception_v3_google-0cc3c7bd.pth"
     assert resolve_weights("thesis-inception").path == info.path  # found in torch.hub's cache from now on
+
+
+def test_reduced_precision_is_opt_in_named_and_cached_apart(stand_in_weights):
+    from hmogbench.metrics.cache import cache_meta
+
+    path, _ = stand_in_weights
+    batch = images(5, n=2)
+    reference = load_space("thesis-inception", weights=path)
+    fast = load_space("thesis-inception", weights=path, precision="bf16", channels_last=True)
+    assert reference.precision == "fp32" and fast.precision == "bf16"
+    a, b = extract_features(batch, reference), extract_features(batch, fast)
+    assert b.dtype == np.float32 and 0 < np.linalg.norm(b - a) / np.linalg.norm(a) < 0.05  # bf16 rounding
+    assert fd_name(reference) == "FD (unverified weights)"  # stand-in weights
+    assert fd_name(fast) == "FD (unverified weights) [bf16 features]"
+    assert "precision" not in cache_meta(batch, reference)  # fp32 cache entries keep their keys
+    assert cache_meta(batch, fast) == {**cache_meta(batch, reference), "precision": "bf16"}
+    with pytest.raises(ValueError, match="precision must be one of fp32, bf16, fp16"):
+        load_space("thesis-inception", weights=path, precision="int8")

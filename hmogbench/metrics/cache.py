@@ -30,13 +30,16 @@ def images_sha256(images: torch.Tensor) -> str:
 
 
 def cache_meta(images: torch.Tensor, extractor: Extractor) -> dict:
-    return {
+    meta = {
         "images_sha256": images_sha256(images),
         "images_shape": list(images.shape),
         "space": extractor.space.name,
         "weights_sha256": extractor.weights.sha256 if extractor.weights else None,
         "code_version": f"hmogbench {__version__}, features v{FEATURE_CODE_VERSION}",
     }
+    if extractor.precision != "fp32":  # reduced-precision features are other numbers (fp32 keys unchanged)
+        meta["precision"] = extractor.precision
+    return meta
 
 
 def cache_path(cache_dir: str | Path, meta: dict) -> Path:

@@ -13,6 +13,15 @@ from .spaces import SPACES
 CACHE_ENV_VAR = "HMOGBENCH_FEATURE_CACHE"
 
 
+def add_speed_options(p: argparse.ArgumentParser) -> None:
+    """The opt-in speed switches of the Inception networks (all off: the fp32 reference features)."""
+    p.add_argument("--precision", default="fp32", choices=("fp32", "bf16", "fp16"),
+                   help="opt-in speed: run the network under autocast in bf16/fp16 (default fp32, the reference; "
+                        "benchmarks/bench_features.py measures the difference; the FD is then named with it)")
+    p.add_argument("--channels-last", action="store_true", help="opt-in speed: channels-last memory format")
+    p.add_argument("--compile", metavar="MODE", help="opt-in speed: torch.compile the network with this mode")
+
+
 def add_score_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "score", help="FID (or FD in another feature space) and k-NN real/fake scores of two image sets",
@@ -36,6 +45,7 @@ def add_score_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
                    help="if no weights file is found, download the official one into torch.hub's cache")
     p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
     p.add_argument("--batch-size", type=int, default=50)
+    add_speed_options(p)
     p.add_argument("--cache-dir", default=os.environ.get(CACHE_ENV_VAR),
                    help=f"cache the REAL set's features here (default: ${CACHE_ENV_VAR}; unset: no cache)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -96,10 +106,12 @@ def cmd_score(args: argparse.Namespace) -> int:
     else:
         result = score(args.real, args.fake, features=args.features, k=args.k, rule=args.knn_rule,
                        weights=args.weights, device=device, batch_size=args.batch_size, cache_dir=args.cache_dir,
-                       progress=not args.no_progress, allow_download=args.download_weights)
+                       progress=not args.no_progress, allow_download=args.download_weights,
+                       precision=args.precision, channels_last=args.channels_last, compile_mode=args.compile)
     result = {**result, "real": args.real, "fake": args.fake}
     config = {key: getattr(args, key) for key in ("real", "fake", "precomputed", "features", "k", "knn_rule",
-                                                  "weights", "batch_size")}
+                                                  "weights", "batch_size", "precision", "channels_last",
+                                                  "compile")}
     record = {**result, "provenance": provenance(config, device)}
     if args.out:
         write_json_atomic(args.out, record)
@@ -119,6 +131,7 @@ def add_features_parser(subparsers: argparse._SubParsersAction) -> argparse.Argu
     p.add_argument("--weights", help="weights file of the Inception space (as for `hmogbench score`)")
     p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
     p.add_argument("--batch-size", type=int, default=50)
+    add_speed_options(p)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_features)
     return p
@@ -139,10 +152,12 @@ def cmd_features(args: argparse.Namespace) -> int:
         if args.limit < 1:
             raise ValueError(f"--limit must be at least 1, got {args.limit}")
         images = images[: args.limit]
-    extractor = load_space(args.features, weights=args.weights, device=device)
+    extractor = load_space(args.features, weights=args.weights, device=device, precision=args.precision,
+                           channels_last=args.channels_last, compile_mode=args.compile)
     features = extract_features(images, extractor, batch_size=args.batch_size, progress=not args.no_progress)
-    config = {key: getattr(args, key) for key in ("images", "features", "limit", "weights", "batch_size")}
-    meta = {"features": extractor.space.name, "fd_name": fd_name(extractor),
+    config = {key: getattr(args, key) for key in ("images", "features", "limit", "weights", "batch_size",
+                                                  "precision", "channels_last", "compile")}
+    meta = {"features": extractor.space.name, "fd_name": fd_name(extractor), "precision": extractor.precision,
             "weights": extractor.weights.as_dict() if extractor.weights else None,
             "images": args.images, "images_shape": list(images.shape), "images_sha256": images_sha256(images),
             "source": read_sidecar(args.images) if str(args.images).endswith(".npy") else None,

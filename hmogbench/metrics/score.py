@@ -22,10 +22,13 @@ from .spaces import Extractor, load_space
 
 
 def fd_name(extractor: Extractor) -> str:
-    """'FID', 'FD (<space>)' or 'FD (unverified weights)'."""
+    """'FID', 'FD (<space>)' or 'FD (unverified weights)'; ' [bf16 features]' (or fp16) appended when the
+    network ran in reduced precision (opt-in)."""
     if extractor.weights is not None and not extractor.weights.verified:
-        return "FD (unverified weights)"
-    return "FID" if extractor.space.name == "fid-inception" else f"FD ({extractor.space.name})"
+        name = "FD (unverified weights)"
+    else:
+        name = "FID" if extractor.space.name == "fid-inception" else f"FD ({extractor.space.name})"
+    return name if extractor.precision == "fp32" else f"{name} [{extractor.precision} features]"
 
 
 def score_features(real: np.ndarray, fake: np.ndarray, *, k: int = 5, rule: str = "soft",
@@ -43,16 +46,19 @@ def score_features(real: np.ndarray, fake: np.ndarray, *, k: int = 5, rule: str 
 def score(real: str | Path | np.ndarray | torch.Tensor, fake: str | Path | np.ndarray | torch.Tensor, *,
           features: str | Extractor = "fid-inception", k: int = 5, rule: str = "soft",
           weights: str | Path | None = None, device: str | torch.device = "cpu", batch_size: int = 50,
-          cache_dir: str | Path | None = None, progress: bool = False, allow_download: bool = False) -> dict:
+          cache_dir: str | Path | None = None, progress: bool = False, allow_download: bool = False,
+          precision: str = "fp32", channels_last: bool = False, compile_mode: str | None = None) -> dict:
     """Score ``fake`` against ``real`` (each an image set as ``inputs.load_images`` takes).
 
     Returns a dict: ``features`` (space), ``fd_name``, ``fd``, ``knn_k``, ``knn_rule``, ``knn_real_pct``,
     ``knn_fake_pct`` (percent), ``n_real``, ``n_fake``, ``feature_dims``, ``weights`` (path, sha256, status;
-    None for pixels) and ``real_cache`` (the cache entry of the real features, or None without ``cache_dir``)."""
+    None for pixels), ``precision`` and ``real_cache`` (the cache entry of the real features, or None without
+    ``cache_dir``). ``precision``, ``channels_last``, ``compile_mode``: opt-in speed (``spaces.load_space``)."""
     if rule not in RULES or k < 1:  # checked before the long feature extraction
         raise ValueError(f"k-NN: expected k >= 1 and rule in {RULES}, got k={k}, rule={rule!r}")
     extractor = features if isinstance(features, Extractor) else load_space(
-        features, weights=weights, device=device, allow_download=allow_download)
+        features, weights=weights, device=device, allow_download=allow_download, precision=precision,
+        channels_last=channels_last, compile_mode=compile_mode)
     real_images, fake_images = load_images(real, progress=progress), load_images(fake, progress=progress)
     if extractor.space.name == "pixels" and real_images.shape[1:] != fake_images.shape[1:]:
         raise ValueError(f"pixels: real and fake images differ in shape (C, H, W): "
@@ -69,5 +75,6 @@ def score(real: str | Path | np.ndarray | torch.Tensor, fake: str | Path | np.nd
     result |= score_features(real_features, fake_features, k=k, rule=rule, device=extractor.device,
                              progress=progress)
     result["weights"] = extractor.weights.as_dict() if extractor.weights else None
+    result["precision"] = extractor.precision
     result["real_cache"] = str(entry) if entry else None
     return result

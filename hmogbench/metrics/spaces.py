@@ -23,6 +23,8 @@ from torch import nn
 from .weights import WeightsInfo, pytorch_fid_hub, resolve_weights
 
 FEATURE_CODE_VERSION = 1  # bump when any space's preprocessing or network plumbing changes (cache key)
+# opt-in speed: the networks under autocast in a lower precision (default fp32: the reference features)
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 INCEPTION_SIZE = 299
@@ -81,17 +83,25 @@ def thesis_preprocess(images: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class Extractor:
-    """A loaded feature space: ``extractor(batch) -> float32 (B, D)`` on ``device``; ``model``: its network."""
+    """A loaded feature space: ``extractor(batch) -> float32 (B, D)`` on ``device``; ``model``: its network.
+
+    ``precision`` 'bf16' / 'fp16' (opt-in, for speed): the network runs under ``torch.autocast`` in that type;
+    features are returned as float32 either way. 'fp32' (the default) gives the reference features."""
 
     space: FeatureSpace
     weights: WeightsInfo | None
     device: torch.device
     forward: Callable[[torch.Tensor], torch.Tensor]
     model: nn.Module | None = None
+    precision: str = "fp32"
 
     @torch.inference_mode()
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
-        return self.forward(images.to(self.device)).float().flatten(1)
+        images = images.to(self.device)
+        if PRECISIONS[self.precision] is None:
+            return self.forward(images).float().flatten(1)
+        with torch.autocast(self.device.type, dtype=PRECISIONS[self.precision]):
+            return self.forward(images).float().flatten(1)
 
 
 def _fid_inception(weights: WeightsInfo) -> nn.Module:
@@ -133,17 +143,26 @@ def thesis_inception(weights: WeightsInfo) -> nn.Module:
 
 
 def load_space(name: str, *, weights: str | Path | None = None, device: str | torch.device = "cpu",
-               allow_download: bool = False) -> Extractor:
-    """The ``Extractor`` of feature space ``name``, its network (if any) in eval mode on ``device``."""
+               allow_download: bool = False, precision: str = "fp32", channels_last: bool = False,
+               compile_mode: str | None = None) -> Extractor:
+    """The ``Extractor`` of feature space ``name``, its network (if any) in eval mode on ``device``.
+
+    Opt-in speed features, all off by default: ``precision`` 'bf16' or 'fp16' (autocast; features differ from
+    fp32's by rounding, see benchmarks/bench_features.py), ``channels_last`` (the network's memory format),
+    ``compile_mode`` (``torch.compile`` of the network with this mode, e.g. 'default' or 'max-autotune')."""
     space = get_space(name)
     device = torch.device(device)
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if not space.needs_weights:
         if weights is not None:
             raise ValueError(f"feature space {name!r} takes no weights (got {weights})")
         return Extractor(space, None, device, to_unit)
     info = resolve_weights(name, weights, allow_download=allow_download)
+    model = (_fid_inception(info) if name == "fid-inception" else thesis_inception(info)).to(device).eval()
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    network = torch.compile(model, mode=compile_mode) if compile_mode is not None else model
     if name == "fid-inception":
-        model = _fid_inception(info).to(device).eval()
-        return Extractor(space, info, device, lambda x: model(to_rgb(to_unit(x)))[0], model)
-    model = thesis_inception(info).to(device).eval()
-    return Extractor(space, info, device, lambda x: model(thesis_preprocess(x)), model)
+        return Extractor(space, info, device, lambda x: network(to_rgb(to_unit(x)))[0], model, precision)
+    return Extractor(space, info, device, lambda x: network(thesis_preprocess(x)), model, precision)
