@@ -1,5 +1,6 @@
 """Feature spaces: preprocessing, the thesis extractor with stand-in weights, weights files and their hashes."""
 
+import json
 import os
 
 import numpy as np
@@ -213,3 +214,23 @@ def test_reduced_precision_is_opt_in_named_and_cached_apart(stand_in_weights):
     assert cache_meta(batch, fast) == {**cache_meta(batch, reference), "precision": "bf16"}
     with pytest.raises(ValueError, match="precision must be one of fp32, bf16, fp16"):
         load_space("thesis-inception", weights=path, precision="int8")
+
+
+def test_features_command_names_the_precision_and_score_refuses_mixing(stand_in_weights, tmp_path):
+    from hmogbench.cli import main
+    from hmogbench.metrics.cli import score_feature_files
+
+    path, _ = stand_in_weights
+    source = tmp_path / "images.npy"
+    np.save(source, np.random.default_rng(0).integers(0, 256, (3, 32, 32, 1), dtype=np.uint8))
+    for precision in ("fp32", "bf16"):
+        assert main(["features", str(source), "--features", "thesis-inception", "--weights", str(path),
+                     "--precision", precision, "--channels-last", "--device", "cpu", "--no-progress",
+                     "--out", str(tmp_path / f"{precision}.npy")]) == 0
+    fp32, bf16 = (json.loads((tmp_path / f"{p}.json").read_text()) for p in ("fp32", "bf16"))
+    assert (fp32["precision"], bf16["precision"]) == ("fp32", "bf16")
+    assert bf16["fd_name"] == fp32["fd_name"] + " [bf16 features]"
+    assert bf16["provenance"]["config"]["channels_last"] is True
+    with pytest.raises(ValueError, match=r"fp32.npy and .*bf16.npy differ in fd_name"):
+        score_feature_files(str(tmp_path / "fp32.npy"), str(tmp_path / "bf16.npy"), k=1, rule="soft",
+                            device="cpu", progress=False)

@@ -61,6 +61,11 @@ def test_bad_record_sets_are_refused_with_the_file_named(tmp_path):
     (second := mixed[0].with_name("seed2020.json")).write_text(json.dumps(rec))
     with pytest.raises(ValueError, match="different weights files"):
         read_records([mixed[0], second], "mnist")
+    rec["weights"]["sha256"] = "abc"
+    rec["fd_name"] = "FID [bf16 features]"  # same weights, but features in another precision
+    second.write_text(json.dumps(rec))
+    with pytest.raises(ValueError, match=r"different distances are mixed \(\['FD \(fid-inception\)', 'FID \[bf16"):
+        read_records([mixed[0], second], "mnist")
 
 
 def test_agreement_rule_and_rank_correlation():

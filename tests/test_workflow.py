@@ -75,7 +75,8 @@ def test_paper_grid_dry_run(tmp_path):
     assert counts["train"] == 5 * 29 and counts["sample"] == 5 * 29 * 5
     assert counts["fake_features"] == counts["score"] == 5 * 29 * 5 * 2
     assert counts["real_features"] == 5 * 2 and counts["tables"] == 5 and counts["prepare_data"] == 5
-    assert "--seeds 2019 2020 2021 2022 2023" in out.stdout
+    assert "--seeds 2019 2020 2021 2022 2023 --batch-mode auto" in out.stdout
+    assert "--features fid-inception --limit 10000 --precision fp32" in out.stdout  # the fp32 reference
     per_seed = _run("-n", "--cores", "8", "--directory", str(tmp_path), "--snakefile", str(ROOT / "Snakefile"),
                     "tables/celeba.tex", "--config", "batch_seeds=False")
     assert per_seed.returncode == 0, per_seed.stderr[-3000:]
@@ -147,12 +148,14 @@ def test_smoke_grid_end_to_end(shared_data, tmp_path):
     for seed in (2019, 2020):
         info = json.loads((run / f"seed{seed}" / "run.json").read_text())
         assert info["status"] == "complete" and info["resumed_from"] == 2
+        assert info["batch"] == {"batched": True, "seeds": [2019, 2020], "mode": "loop", "compile": None}
     after = torch.load(run / "seed2020" / "generator.pt", weights_only=False)["generator"]
     assert all(torch.equal(after[k], before[k]) for k in before)  # nothing retrained
 
 
 @pytest.mark.parametrize("override, key", [("eval_images=5", "eval_images"), ("models=[FOO-3]", "FOO-3"),
-                                           ("feature_spaces=[clip]", "clip"), ("seeds=[]", "seeds")])
+                                           ("feature_spaces=[clip]", "clip"), ("seeds=[]", "seeds"),
+                                           ("batch_mode=fast", "batch_mode")])
 def test_config_schema_names_the_bad_key(tmp_path, override, key):
     out = _run("-n", "--cores", "1", "--directory", str(tmp_path), "--snakefile", str(ROOT / "Snakefile"),
                "all_tables", "--config", override)

@@ -52,6 +52,9 @@ def read_records(paths: list[str | Path], dataset: str) -> pd.DataFrame:
         if group.weights_sha256.nunique(dropna=False) > 1:
             raise ValueError(f"{space}: metrics from different weights files are mixed "
                              f"({sorted(map(str, group.weights_sha256.unique()))})")
+        if group.fd_name.nunique() > 1:  # e.g. fp32 and bf16 features (the name carries the precision)
+            raise ValueError(f"{space}: metrics of different distances are mixed ({sorted(group.fd_name.unique())}); "
+                             f"one table takes features of one precision")
     return df.sort_values(["space", "model", "seed"]).reset_index(drop=True)
 
 

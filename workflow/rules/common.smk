@@ -73,6 +73,22 @@ def train_options(wildcards):
     return " ".join(shlex.quote(f"--set={key}={value}") for key, value in values.items())
 
 
+def batch_options():
+    """`hmogbench train` options of a batched (all-seeds) job: how the seeds are batched."""
+    options = f"--batch-mode {config['batch_mode']}"
+    if config["train_compile"]:
+        options += f" --compile {shlex.quote(config['train_compile'])}"
+    return options
+
+
+def feature_options(wildcards):
+    """`hmogbench features` options of one space: weights file and the opt-in speed switches."""
+    options = [weights_option(wildcards), f"--precision {config['feature_precision']}"]
+    if config["feature_channels_last"]:
+        options.append("--channels-last")
+    return " ".join(o for o in options if o)
+
+
 def weights_option(wildcards):
     path = config["inception_weights"].get(wildcards.space)
     return f"--weights {path}" if path else ""

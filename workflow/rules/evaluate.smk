@@ -40,7 +40,7 @@ rule real_features:
     params:
         images=config["eval_images"],
         device=config["device"],
-        weights=weights_option,
+        options=feature_options,
         batch=config["feature_batch_size"],
     threads: 2
     resources:
@@ -52,7 +52,7 @@ rule real_features:
     log:
         "logs/features/{space}/{dataset}/real.log",
     shell:
-        "hmogbench features {input} --features {wildcards.space} --limit {params.images} {params.weights}"
+        "hmogbench features {input} --features {wildcards.space} --limit {params.images} {params.options}"
         " --device {params.device} --batch-size {params.batch} --out {output.features} --no-progress > {log} 2>&1"
 
 
@@ -66,7 +66,7 @@ rule fake_features:
         meta=kept("results/features/{space}/{dataset}/{model}/seed{seed}.json", "keep_features"),
     params:
         device=config["device"],
-        weights=weights_option,
+        options=feature_options,
         batch=config["feature_batch_size"],
     group:
         "evaluate"
@@ -80,7 +80,7 @@ rule fake_features:
     log:
         "logs/features/{space}/{dataset}/{model}/seed{seed}.log",
     shell:
-        "hmogbench features {input.images} --features {wildcards.space} {params.weights}"
+        "hmogbench features {input.images} --features {wildcards.space} {params.options}"
         " --device {params.device} --batch-size {params.batch} --out {output.features} --no-progress > {log} 2>&1"
 
 

@@ -13,6 +13,7 @@ if config["batch_seeds"]:
         params:
             options=train_options,
             seeds=" ".join(map(str, SEEDS)),
+            batching=batch_options(),
             out="results/runs/{dataset}/{model}",
         threads: 4
         resources:
@@ -24,7 +25,8 @@ if config["batch_seeds"]:
         log:
             "logs/train/{dataset}/{model}.log",
         shell:
-            "hmogbench train --data {input} {params.options} --seeds {params.seeds} --out {params.out}"
+            "hmogbench train --data {input} {params.options} --seeds {params.seeds} {params.batching}"
+            " --out {params.out}"
             " --no-progress > {log} 2>&1"
 
 else:
