@@ -118,6 +118,11 @@ def main() -> None:
             if "baseline" in variants:
                 rates[(entry["image_size"], "baseline")].append(variants["baseline"]["achieved_flops_per_s"])
         rate = {k: sum(v) / len(v) for k, v in rates.items()}
+        missing = sorted({r["image_size"] for r in runs} - {size for size, _ in rate})
+        if missing:
+            raise SystemExit(f"{args.measured}: no measured configuration at image size "
+                             f"{', '.join(f'{s}x{s}' for s in missing)}; the grid needs every size "
+                             f"(bench_train.py --sizes 32 64)")
         seconds = 0.0
         for r in runs:
             kind = "batched" if r["batched"] and (r["image_size"], "batched") in rate else "baseline"

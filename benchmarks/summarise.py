@@ -27,19 +27,23 @@ def _heading(path: Path, record: dict) -> str:
 def train_table(record: dict) -> str:
     """Per model and image size: seconds per generator step (median), runs per hour, ratio to the baseline, and the
     FLOP lower bound of the step at the device's ceiling."""
-    rows = []
+    rows, skipped = [], {}
     for entry in record["results"]:
         for name, v in entry["variants"].items():
             if "seconds_per_step" not in v:
-                rows.append([entry["model"], entry["image_size"], name, "", "", "", "", v.get("skipped") or v.get("error")])
+                skipped[name] = v.get("skipped") or v.get("error")
                 continue
             bound = ", ".join(f"{s:.3g} s ({k})" for k, s in v["lower_bound_seconds_per_step"].items())
             share = ", ".join(f"{f:.0%}" for f in v["fraction_of_ceiling"].values())
             rows.append([entry["model"], entry["image_size"], name, v["seeds"], f"{v['seconds_per_step']:.3g}",
                          f"{v['runs_per_hour']:.3g}", f"{v.get('runs_per_hour_vs_baseline', 1.0):.2f}×",
                          f"{bound}; achieved {share} of it"])
-    return tabulate(rows, headers=["model", "px", "variant", "seeds", "s / G step", "runs / h",
-                                   "vs baseline", "FLOP lower bound of the step"], tablefmt="github")
+    table = tabulate(rows, headers=["model", "px", "variant", "seeds", "s / G step", "runs / h",
+                                    "vs baseline", "FLOP lower bound of the step"], tablefmt="github")
+    batch = record["results"][0]["batch_size"] if record["results"] else "?"
+    notes = [f"Batch {batch}; runs / h at the paper's {record.get('steps_per_run', '?'):,} generator steps per run."]
+    notes += [f"Not measured: {name} ({why})." for name, why in skipped.items()]
+    return table + "\n\n" + " ".join(notes)
 
 
 def features_table(record: dict) -> str:

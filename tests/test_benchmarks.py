@@ -1,0 +1,72 @@
+"""The benchmark scripts run, store what they print with device and provenance, and their derived figures follow
+from the measured ones (tiny sizes: this checks the scripts, it times nothing)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hmogbench.config import TrainConfig
+from hmogbench.flops import step_flops
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bench(script, *args):
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *map(str, args)], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    return out.stdout
+
+
+@pytest.fixture(scope="module")
+def train_record(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bench") / "train_cpu.json"
+    _bench("bench_train.py", "--device", "cpu", "--models", "FC", "--sizes", 32, 64, "--batch-size", "4", "--steps", 2,
+           "--warmup", 0, "--seeds", 2, "--variants", "baseline", "batched", "batched-loop", "compiled", "--out", path)
+    return path, json.loads(path.read_text())
+
+
+def test_bench_train_figures(train_record):
+    _, rec = train_record
+    assert rec["device"]["type"] == "cpu" and rec["provenance"]["versions"]["torch"]
+    entry, _ = rec["results"]
+    assert entry["flops_per_generator_step_per_run"] == step_flops(TrainConfig(model="FC", batch_size=4))
+    v = entry["variants"]
+    assert v["compiled"]["skipped"].startswith("CUDA only")  # said, not silently left out
+    base, batched = v["baseline"], v["batched"]
+    assert (base["seeds"], batched["seeds"], v["batched-loop"]["seeds"]) == (1, 2, 2)
+    assert batched["timed_steps"] == 2 and batched["seconds_per_step"] > 0
+    assert batched["runs_per_hour"] == pytest.approx(2 * 3600 / (batched["seconds_per_step"] * rec["steps_per_run"]),
+                                                     rel=1e-3)
+    assert batched["runs_per_hour_vs_baseline"] == pytest.approx(batched["runs_per_hour"] / base["runs_per_hour"],
+                                                                 abs=2e-3)
+    ceiling = rec["ceiling"]["flops_per_s"]["fp32_matmul"]
+    assert batched["lower_bound_seconds_per_step"]["fp32_matmul"] == pytest.approx(
+        2 * entry["flops_per_generator_step_per_run"] / ceiling)
+
+
+def test_grid_estimate_and_summary_from_the_measured_file(train_record, tmp_path):
+    path, rec = train_record
+    out = tmp_path / "grid.json"
+    _bench("estimate_grid.py", "--measured", path, "--out", out, "--shares", 1.0)
+    grid = json.loads(out.read_text())
+    assert grid["grid"] == {"configurations": 145, "seeds": 5, "runs": 725, "batched_configurations": 85,
+                            "datasets": ["celeba", "fashion-mnist", "flowers", "mnist", "utzap50k"]}
+    (bound,) = grid["flop_estimate"]["estimates"]
+    assert bound["train_gpu_hours"] == pytest.approx(grid["train_flops"] / grid["flop_estimate"]["peaks"]["tf32"] / 3600)
+    measured = grid["measured_estimate"]
+    assert set(measured["achieved_flops_per_s"]) == {"32px batched", "32px baseline", "64px batched", "64px baseline"}
+    assert measured["total_hours"] > bound["total_gpu_hours"]  # a CPU is slower than an H100's peak
+
+    only_32 = tmp_path / "train_32.json"
+    only_32.write_text(json.dumps({**rec, "results": [e for e in rec["results"] if e["image_size"] == 32]}))
+    refused = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "estimate_grid.py"), "--measured",
+                              str(only_32), "--out", str(tmp_path / "no.json")], cwd=ROOT, capture_output=True, text=True)
+    assert refused.returncode != 0 and "train_32.json: no measured configuration at image size 64x64" in refused.stderr
+    assert not (tmp_path / "no.json").exists()
+
+    summary = _bench("summarise.py", path)
+    assert "| FC      |   32 | batched " in summary and "Not measured: compiled (CUDA only" in summary
