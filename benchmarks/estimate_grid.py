@@ -118,15 +118,14 @@ def main() -> None:
             if "baseline" in variants:
                 rates[(entry["image_size"], "baseline")].append(variants["baseline"]["achieved_flops_per_s"])
         rate = {k: sum(v) / len(v) for k, v in rates.items()}
-        missing = sorted({r["image_size"] for r in runs} - {size for size, _ in rate})
-        if missing:
+        kinds = [(r["image_size"], "batched" if r["batched"] else "baseline") for r in runs]
+        missing = sorted(set(kinds) - set(rate))
+        if missing:  # every size, and the baseline for the competitors (they are never batched)
             raise SystemExit(f"{args.measured}: no measured configuration at image size "
-                             f"{', '.join(f'{s}x{s}' for s in missing)}; the grid needs every size "
-                             f"(bench_train.py --sizes 32 64)")
-        seconds = 0.0
-        for r in runs:
-            kind = "batched" if r["batched"] and (r["image_size"], "batched") in rate else "baseline"
-            seconds += SEEDS * r["train_flops_per_run"] / rate[(r["image_size"], kind)]
+                             f"{', '.join(sorted({f'{s}x{s}' for s, _ in missing}))} "
+                             f"({', '.join(sorted({k for _, k in missing}))}); the grid needs every size and the "
+                             f"baseline variant (bench_train.py --sizes 32 64 --variants baseline ...)")
+        seconds = sum(SEEDS * r["train_flops_per_run"] / rate[kind] for r, kind in zip(runs, kinds))
         if args.features_measured:
             feats = json.loads(Path(args.features_measured).read_text())["results"]["fp32"]
             eval_seconds = eval_total / inception_flops() / feats["images_per_s"]

@@ -41,7 +41,7 @@ def train_table(record: dict) -> str:
     table = tabulate(rows, headers=["model", "px", "variant", "seeds", "s / G step", "runs / h",
                                     "vs baseline", "FLOP lower bound of the step"], tablefmt="github")
     batch = record["results"][0]["batch_size"] if record["results"] else "?"
-    notes = [f"Batch {batch}; runs / h at the paper's {record.get('steps_per_run', '?'):,} generator steps per run."]
+    notes = [f"Batch {batch}; runs / h at the paper's {record['steps_per_run']:,} generator steps per run."]
     notes += [f"Not measured: {name} ({why})." for name, why in skipped.items()]
     return table + "\n\n" + " ".join(notes)
 

@@ -67,6 +67,13 @@ def test_grid_estimate_and_summary_from_the_measured_file(train_record, tmp_path
                               str(only_32), "--out", str(tmp_path / "no.json")], cwd=ROOT, capture_output=True, text=True)
     assert refused.returncode != 0 and "train_32.json: no measured configuration at image size 64x64" in refused.stderr
     assert not (tmp_path / "no.json").exists()
+    no_baseline = tmp_path / "train_batched_only.json"  # the competitors are never batched: they need the baseline
+    no_baseline.write_text(json.dumps({**rec, "results": [
+        {**e, "variants": {k: v for k, v in e["variants"].items() if k != "baseline"}} for e in rec["results"]]}))
+    refused = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "estimate_grid.py"), "--measured",
+                              str(no_baseline), "--out", str(tmp_path / "no.json")], cwd=ROOT, capture_output=True,
+                             text=True)
+    assert refused.returncode != 0 and "image size 32x32, 64x64 (baseline)" in refused.stderr
 
     summary = _bench("summarise.py", path)
     assert "| FC      |   32 | batched " in summary and "Not measured: compiled (CUDA only" in summary

@@ -72,7 +72,8 @@ def test_sample_features_score_commands(run_dir, tmp_path):
     assert main(["score", "--precomputed", str(tmp_path / "real-px.npy"), str(tmp_path / "fake-px.npy"),
                  "--out", str(out), "--device", "cpu", "--no-progress"]) == 0
     rec = json.loads(out.read_text())
-    assert rec["fd_name"] == "FD (pixels)" and rec["n_real"] == rec["n_fake"] == 20
+    assert rec["fd_name"] == "FD (pixels)" and rec["n_real"] == rec["n_fake"] == 20 and rec["precision"] == "fp32"
+    assert "precision" not in rec["provenance"]["config"]  # the feature files' sidecars say how they were made
     assert rec["fake_source"]["config"]["seed"] == 2021 and 0 <= rec["knn_real_pct"] <= 100
 
     # feature files of different spaces are refused, both named

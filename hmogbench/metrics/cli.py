@@ -91,7 +91,8 @@ def score_feature_files(real: str, fake: str, *, k: int, rule: str, device: str,
         raise ValueError(f"{real} and {fake} come from different weights files (sha256 {weights[0]} vs {weights[1]})")
     result = {"features": real_meta["features"], "fd_name": real_meta["fd_name"]}
     result |= score_features(real_x, fake_x, k=k, rule=rule, device=device, progress=progress)
-    return {**result, "weights": real_meta.get("weights"), "real_cache": None,
+    return {**result, "weights": real_meta.get("weights"), "precision": real_meta.get("precision", "fp32"),
+            "real_cache": None,
             "real_source": real_meta.get("source"), "fake_source": fake_meta.get("source")}
 
 
@@ -109,9 +110,10 @@ def cmd_score(args: argparse.Namespace) -> int:
                        progress=not args.no_progress, allow_download=args.download_weights,
                        precision=args.precision, channels_last=args.channels_last, compile_mode=args.compile)
     result = {**result, "real": args.real, "fake": args.fake}
-    config = {key: getattr(args, key) for key in ("real", "fake", "precomputed", "features", "k", "knn_rule",
-                                                  "weights", "batch_size", "precision", "channels_last",
-                                                  "compile")}
+    # with --precomputed the network options played no part: the feature files' sidecars say how they were made
+    keys = ("real", "fake", "precomputed", "k", "knn_rule") + (() if args.precomputed else (
+        "features", "weights", "batch_size", "precision", "channels_last", "compile"))
+    config = {key: getattr(args, key) for key in keys}
     record = {**result, "provenance": provenance(config, device)}
     if args.out:
         write_json_atomic(args.out, record)
