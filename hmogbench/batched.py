@@ -53,6 +53,7 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
 from .config import TrainConfig
+from .device import resolve_device
 from .models.generator import build_discriminator, build_generator
 from .objectives import Objective, build_objective
 from .train import (ModelPair, ResumeError, RunSetup, build_models, check_training_data, loop_settings,
@@ -67,7 +68,7 @@ def resolve_mode(mode: str, device: str | torch.device, compile_mode: str | None
     if mode not in MODES:
         raise ValueError(f"batch mode must be one of {MODES}, got {mode!r}")
     if mode == "auto":
-        return "vmap" if torch.device(device).type == "cuda" or compile_mode is not None else "loop"
+        return "vmap" if resolve_device(device).type == "cuda" or compile_mode is not None else "loop"
     return mode
 
 
@@ -305,7 +306,7 @@ def train_group(
         runs.append(RunSetup(Path(out_dir), cfg.to_dict(), cfg.seed, noise=noise, rng=rng, batch=record))
     models = StackedPair(Gs, Ds, mode=mode, compile_mode=compile_mode)
     del Gs, Ds
-    data = _on_device(data, torch.device(cfgs[0].device))
+    data = _on_device(data, resolve_device(cfgs[0].device))
     desc = f"{Path(out_dirs[0]).parent.name or cfgs[0].model} seeds {','.join(map(str, seeds))}"
     return train_runs(models, objective, data, runs, loop_settings(cfgs[0]), progress=progress, on_step=on_step,
                       stop_at=stop_at, desc=desc)

@@ -80,18 +80,30 @@ def git_commit() -> str | None:
         return None
 
 
-def versions() -> dict[str, str]:
+# distributions whose running versions every record names (the full set is pinned in the lock)
+RECORDED_DISTRIBUTIONS = ("torchvision", "scipy", "pytorch-fid", "scikit-learn", "pillow", "snakemake")
+
+
+def versions() -> dict[str, str | None]:
+    """Versions actually imported / installed here (None: not installed), beside the lock's hash."""
+    from .lock import installed_version
+
     return {
         "hmogbench": __version__,
         "python": platform.python_version(),
         "torch": torch.__version__,
+        "cuda": torch.version.cuda,
         "numpy": np.__version__,
+        **{name: installed_version(name) for name in RECORDED_DISTRIBUTIONS},
         "platform": platform.platform(),
     }
 
 
 def device_name(device: str | torch.device) -> str:
-    device = torch.device(device)
+    """'NVIDIA H200' for a GPU, 'cpu (x86_64, 2 threads)' for the CPU ('auto' resolved first)."""
+    from .device import resolve_device
+
+    device = resolve_device(device)
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
@@ -102,11 +114,20 @@ def utc_now() -> str:
 
 
 def provenance(config: dict[str, Any] | None = None, device: str | torch.device = "cpu") -> dict[str, Any]:
-    """What produced a result: config, git commit, versions, device and UTC time."""
+    """What produced a result: config, git commit, versions, the lock file's hash (and any installed package
+    that differs from it), device, the float32 switches (hmogbench/device.py) and UTC time."""
+    from .device import numerics_record, resolve_device
+    from .lock import lock_record
+
+    device = resolve_device(device)
+
+    lock = lock_record()
     return {
         "config": config,
         "git_commit": git_commit(),
         "versions": versions(),
+        "lock": {"file": lock["file"], "sha256": lock["sha256"], "differs": lock["differs"]},
         "device": device_name(device),
+        "numerics": numerics_record(device),
         "time_utc": utc_now(),
     }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..device import DEVICE_HELP
+
 
 def add_figures_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
@@ -24,20 +26,17 @@ def add_figures_parser(subparsers: argparse._SubParsersAction) -> argparse.Argum
     p.add_argument("--permutations", type=int, default=1000, help="random leaf orders for the block-score baseline")
     p.add_argument("--seed", type=int, default=2019, help="seed of the samples' z (the draws use seed + 1)")
     p.add_argument("--batch-size", type=int, default=100)
-    p.add_argument("--device", default="cpu", help="torch device, or 'auto' (cuda if available)")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_figures)
     return p
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
-    import torch
-
+    from ..device import prepare_device
     from .report import make_figures
 
-    device = args.device
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = str(prepare_device(args.device))
     record = make_figures(args.run, args.out, samples=args.samples, draws=args.draws, top=args.top,
                           seed=args.seed, grid=args.grid, max_depth=args.max_depth,
                           permutations=args.permutations, batch_size=args.batch_size, device=device,

@@ -1,9 +1,10 @@
 """A cache of the features of fixed image sets (the real test sets), computed once per feature space.
 
-Key: sha256 of the image array (dtype, shape and bytes) + feature space + weights sha256 + code version.
-Entries are ``<cache_dir>/<space>/<key[:24]>.npz`` holding ``features`` (float32, N x D) and ``meta`` (the
-key's fields as JSON, checked on every read), written atomically. The device is not part of the key:
-CPU and GPU features agree to float32 rounding (~1e-6), far below any score's resolution.
+Key: sha256 of the image array (dtype, shape and bytes) + feature space + weights sha256 + code version +
+the device type and the precision the network ran in (fp32, tf32, bf16, fp16). Entries are
+``<cache_dir>/<space>/<key[:24]>.npz`` holding ``features`` (float32, N x D) and ``meta`` (the key's fields as
+JSON, checked on every read), written atomically. CPU and GPU fp32 features agree to float32 rounding, but
+a cached number is only ever reused on the kind of device and in the precision that made it.
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ def cache_meta(images: torch.Tensor, extractor: Extractor) -> dict:
         "space": extractor.space.name,
         "weights_sha256": extractor.weights.sha256 if extractor.weights else None,
         "code_version": f"hmogbench {__version__}, features v{FEATURE_CODE_VERSION}",
+        "device_type": extractor.device.type,
+        "precision": extractor.precision,
     }
-    if extractor.precision != "fp32":  # reduced-precision features are other numbers (fp32 keys unchanged)
-        meta["precision"] = extractor.precision
     return meta
 
 

@@ -20,11 +20,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..device import resolve_device, set_numerics, tf32_in_effect
 from .weights import WeightsInfo, pytorch_fid_hub, resolve_weights
 
 FEATURE_CODE_VERSION = 1  # bump when any space's preprocessing or network plumbing changes (cache key)
-# opt-in speed: the networks under autocast in a lower precision (default fp32: the reference features)
-PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+# opt-in speed: the networks under autocast in a lower precision (default fp32: the reference features), or in
+# float32 on TF32 tensor cores (GPU only; hmogbench/device.py sets the switches)
+PRECISIONS = {"fp32": None, "tf32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 INCEPTION_SIZE = 299
@@ -142,6 +144,16 @@ def thesis_inception(weights: WeightsInfo) -> nn.Module:
     return model
 
 
+def effective_precision(requested: str, device: torch.device) -> str:
+    """The precision the network really runs in: 'tf32' switches TF32 on, and it is what 'fp32' becomes on a
+    GPU whose TF32 switches are on ($HMOGBENCH_TF32=1); on a CPU there is no TF32, so 'tf32' is 'fp32'."""
+    if requested not in ("fp32", "tf32"):
+        return requested
+    if requested == "tf32":
+        set_numerics(tf32=True)
+    return "tf32" if tf32_in_effect(device) else "fp32"
+
+
 def load_space(name: str, *, weights: str | Path | None = None, device: str | torch.device = "cpu",
                allow_download: bool = False, precision: str = "fp32", channels_last: bool = False,
                compile_mode: str | None = None) -> Extractor:
@@ -151,9 +163,10 @@ def load_space(name: str, *, weights: str | Path | None = None, device: str | to
     fp32's by rounding, see benchmarks/bench_features.py), ``channels_last`` (the network's memory format),
     ``compile_mode`` (``torch.compile`` of the network with this mode, e.g. 'default' or 'max-autotune')."""
     space = get_space(name)
-    device = torch.device(device)
+    device = resolve_device(device)
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    precision = effective_precision(precision, device)
     if not space.needs_weights:
         if weights is not None:
             raise ValueError(f"feature space {name!r} takes no weights (got {weights})")

@@ -2,8 +2,10 @@
 import shlex
 from pathlib import Path
 
+import yaml
 from snakemake.utils import validate
 
+from hmogbench.config_schema import coerce as coerce_config
 from hmogbench.data.catalog import DATASETS
 from hmogbench.interpret.outputs import figure_targets
 from hmogbench.tables.grid import DATASET_CHANNELS, paper_models, run_settings, thesis_tables
@@ -12,6 +14,9 @@ from hmogbench.tables.grid import DATASET_CHANNELS, paper_models, run_settings, 
 configfile: str(Path(workflow.current_basedir).parents[1] / "config" / "config.yaml")
 
 
+# `--config seeds=[2019,2020]` gives strings: type them by the schema first, then validate (errors name the key)
+CONFIG_SCHEMA = Path(workflow.current_basedir).parent / "schemas" / "config.schema.yaml"
+coerce_config(config, yaml.safe_load(CONFIG_SCHEMA.read_text()))
 validate(config, schema="../schemas/config.schema.yaml")
 
 FIXTURE_DIR = "resources/fixtures"

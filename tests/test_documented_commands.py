@@ -1,0 +1,120 @@
+"""Every `snakemake ...` line that the README, tables/README.md, the config files' and the profiles'
+comments print is dry-run (`-n`) as written, in a copy of the workflow; and the default config runs end to
+end on a CPU when only shrunk (every rule's shell command with the default config's flags, `--device auto`
+included)."""
+
+import importlib.util
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCUMENTS = ["README.md", "tables/README.md",
+             *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "config").glob("*.yaml")),
+             *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "profiles").glob("*/config.yaml"))]
+WORKFLOW_FILES = ("Snakefile", "workflow", "config", "profiles", "environment.yml")
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("snakemake") is None,
+                                reason="snakemake not installed (the README's install command installs it)")
+
+
+def documented_commands(text: str) -> list[str]:
+    """The `snakemake ...` command lines of a document: lines of a code block or a comment that are a command
+    (`#   snakemake ...`, `... && snakemake ...`) and inline `snakemake ...` code spans, with trailing
+    `# comments` and pipes (`| dot -Tpdf`) cut off."""
+    commands = []
+    for line in text.splitlines():
+        body = line.strip().lstrip("#").strip()
+        spans = re.findall(r"`(snakemake [^`]+)`", body)
+        if not spans and "`" not in body and re.match(r"^(.*&& )?snakemake ", body):
+            spans = [body[body.index("snakemake "):]]
+        commands += [re.split(r"\s+#\s", span)[0].split("|")[0].strip() for span in spans]
+    return commands
+
+
+def _env(**extra: str) -> dict:
+    # rules call `hmogbench`: this interpreter's scripts first on PATH (a venv need not be activated)
+    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}", **extra)
+
+
+def _workflow_copy(tmp: Path) -> Path:
+    """The workflow's files (Snakefile, rules, configs, profiles) copied into a fresh folder: a run there sees
+    none of this checkout's outputs and leaves nothing in it."""
+    work = tmp / "hmogbench"
+    work.mkdir()
+    for name in WORKFLOW_FILES:
+        source = ROOT / name
+        (shutil.copytree if source.is_dir() else shutil.copy2)(source, work / name)
+    return work
+
+
+def _snakemake(command: str, cwd: Path, extra: tuple[str, ...] = (), **env: str) -> subprocess.CompletedProcess:
+    """``command`` (a `snakemake ...` line as a user types it) run in ``cwd``, ``extra`` options first."""
+    words = shlex.split(command)
+    assert words[0] == "snakemake", command
+    return subprocess.run([sys.executable, "-m", "snakemake", *extra, *words[1:]], cwd=cwd, capture_output=True,
+                          text=True, timeout=1500, env=_env(**env))
+
+
+ALL_COMMANDS = sorted({(doc, c) for doc in DOCUMENTS for c in documented_commands((ROOT / doc).read_text())})
+
+
+def test_the_documents_print_the_commands_users_run():
+    """The extraction finds the README's main command, the SLURM line and every config comment's command (a
+    document cannot silently drop out of the dry runs below)."""
+    commands = {c for _, c in ALL_COMMANDS}
+    assert "snakemake --cores 2 tables/mnist.diff.md --configfile config/smoke.yaml" in commands
+    assert "snakemake --profile profiles/slurm tables/celeba.tex" in commands
+    assert "snakemake --cores 8 tables/celeba.tex" in commands
+    assert {doc for doc, _ in ALL_COMMANDS} >= {"README.md", "tables/README.md", "config/smoke.yaml",
+                                                "config/gpu-day.yaml", "profiles/slurm/config.yaml"}
+    assert documented_commands("x `snakemake --dag t.tex | dot -Tpdf` y") == ["snakemake --dag t.tex"]
+    assert documented_commands("snakemake -n   # a dry run\npip x && snakemake --cores 2 a") == [
+        "snakemake -n", "snakemake --cores 2 a"]
+
+
+@pytest.mark.parametrize("document, command", ALL_COMMANDS, ids=[f"{d}: {c}" for d, c in ALL_COMMANDS])
+def test_documented_command_dry_runs_as_written(tmp_path, document, command):
+    out = _snakemake(command, _workflow_copy(tmp_path), ("-n",))
+    assert out.returncode == 0, f"{document}: `{command}` -n failed:\n{out.stdout[-2000:]}{out.stderr[-3000:]}"
+
+
+@pytest.mark.slow
+def test_default_config_runs_end_to_end_when_only_shrunk(shared_data, tmp_path):
+    """The paper grid's config shrunk by tiny.yaml and nothing else changed, the FID network with the shared
+    reconstruction of its weights, `device: auto` in every rule; then the remaining rules with a device flag
+    (an HME's interpretability figures, at their default settings) and the toy rule (one epoch)."""
+    work = _workflow_copy(tmp_path)
+    (work / "tiny.yaml").write_text(
+        "{datasets: [mnist], models: [FC, HME-2], seeds: [2019, 2020], steps: 3, batch_size: 16, "
+        f"eval_images: 64, feature_spaces: [fid-inception], raw_dir: {shared_data}}}\n")
+    weights = str(shared_data / "inception" / "pt_inception-2015-12-05-RECON-fcNaN.pth")
+    out = _snakemake("snakemake --cores 2 tables/mnist.md --configfile config/config.yaml tiny.yaml", work,
+                     HMOGBENCH_FID_WEIGHTS=weights)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "--device auto" in out.stdout  # the rules got the default config's flag, not a test's stand-in
+    md = (work / "tables" / "mnist.md").read_text()
+    assert re.search(r"\|\s*FID\s*\|", md), md[:2000]
+    for model in ("FC", "HME-2"):
+        assert re.search(rf"\| {re.escape(model)} \|.*\d+\.\d+ ± \d+\.\d+", md), (model, md[:2000])
+    record = json.loads((work / "results/metrics/fid-inception/mnist/HME-2/seed2020.json").read_text())
+    assert record["fd_name"] == "FID" and record["n_real"] == record["n_fake"] == 64
+    assert record["fake_source"]["config"]["device"] == "cpu"  # 'auto' resolved, recorded as what ran
+    assert record["provenance"]["numerics"]["tf32_matmul"] is False
+    run = json.loads((work / "results/runs/mnist/FC/seed2019/run.json").read_text())
+    assert run["config"]["steps"] == 3
+    assert run["provenance"]["lock"]["sha256"] == record["provenance"]["lock"]["sha256"] is not None
+
+    more = _snakemake("snakemake --cores 2 results/figures/mnist/HME-2/seed2019/figures.json results/toy/summary.md"
+                      " --configfile config/config.yaml tiny.yaml --config toy_epochs=1", work,
+                      HMOGBENCH_FID_WEIGHTS=weights)
+    assert more.returncode == 0, more.stdout[-3000:] + more.stderr[-3000:]
+    figures = json.loads((work / "results/figures/mnist/HME-2/seed2019/figures.json").read_text())
+    assert figures["provenance"]["device"].startswith("cpu")
+    assert "HME-L-3" in (work / "results/toy/summary.md").read_text()
