@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hmogbench.device import prepare_device  # noqa: E402
 from common import device_info, timed, write_record  # noqa: E402
 
 VARIANTS = {  # name: (precision, batch size, channels_last, compile mode, CUDA only)
@@ -74,7 +75,7 @@ def main() -> None:
     from hmogbench.metrics.weights import resolve_weights
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--device", default="auto", help="auto (cuda if available, else cpu), cpu, cuda[:N]")
     parser.add_argument("--images", type=int, default=10_000, help="images per set (A timed; FID of A vs B)")
     parser.add_argument("--data", default="auto", help="mnist (prepared), mnist-5k (embedded) or auto")
     parser.add_argument("--variants", nargs="+", default=["pytorch-fid", *VARIANTS],
@@ -82,7 +83,7 @@ def main() -> None:
     parser.add_argument("--fid-weights", help="fid-inception weights (default: the usual search)")
     parser.add_argument("--out", help="JSON file (default: results/bench/features_<device type>.json)")
     args = parser.parse_args()
-    device = torch.device(args.device)
+    device = prepare_device(args.device)  # hmogbench/device.py: auto resolved, TF32 off unless $HMOGBENCH_TF32=1
     at_start = device_info(device)
     out = Path(args.out or f"results/bench/features_{device.type}.json")
     weights = resolve_weights("fid-inception", args.fid_weights)

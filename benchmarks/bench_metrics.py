@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hmogbench.device import prepare_device  # noqa: E402
 from common import device_info, timed, write_record  # noqa: E402
 
 
@@ -57,7 +58,7 @@ def main() -> None:
     from hmogbench.metrics.weights import resolve_weights
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--device", default="auto", help="auto (cuda if available, else cpu), cpu, cuda[:N]")
     parser.add_argument("--images", type=int, default=32, help="images per feature-extraction timing")
     parser.add_argument("--image-size", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=50)
@@ -68,7 +69,7 @@ def main() -> None:
     parser.add_argument("--out", help="JSON file (default: results/bench/metrics_<device type>.json; "
                                       "with --knn-only: knn_<device type>.json)")
     args = parser.parse_args()
-    device = torch.device(args.device)
+    device = prepare_device(args.device)  # hmogbench/device.py: auto resolved, TF32 off unless $HMOGBENCH_TF32=1
     at_start = device_info(device)
     out = Path(args.out or f"results/bench/{'knn' if args.knn_only else 'metrics'}_{device.type}.json")
 

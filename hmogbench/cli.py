@@ -8,6 +8,8 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from .device import DEVICE_HELP
+
 
 def cmd_params(args: argparse.Namespace) -> int:
     from .params import parameter_rows
@@ -61,16 +63,16 @@ def cmd_toy(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    import dataclasses
+
     from .config import TrainConfig, parse_override
+    from .device import prepare_device
     from .images import load_training_images
     from .train import seed_dir, train_from_config, train_seeds
 
     overrides = dict(parse_override(o) for o in args.set)
-    if overrides.get("device") == "auto":
-        import torch
-
-        overrides["device"] = "cuda" if torch.cuda.is_available() else "cpu"
     cfg = TrainConfig.from_file(args.config, **overrides) if args.config else TrainConfig.from_dict(overrides, "--set")
+    cfg = dataclasses.replace(cfg, device=str(prepare_device(cfg.device)))  # 'auto' -> the device it ran on
     data = load_training_images(args.data)
     if args.seeds:
         infos = train_seeds(cfg, args.seeds, data, args.out, progress=not args.no_progress, batch=not args.no_batch,
@@ -90,10 +92,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
+    from .device import prepare_device
     from .provenance import atomic_path, file_digest, provenance, write_json_atomic
     from .sampling import generator_path, load_generator, sample_images
 
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = str(prepare_device(args.device))
     count = args.count
     if args.at_most_like:
         count = min(count, len(np.load(args.at_most_like, mmap_mode="r")))
@@ -117,7 +120,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="hmogbench", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"hmogbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("params", help="head parameter counts vs the 'Param.' column of thesis Tables 5.3-5.12")
@@ -151,7 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compile", metavar="MODE", default=None,
                    help="batched seeds (vmap): torch.compile the losses with this mode, e.g. default or "
                         "reduce-overhead (CUDA graphs); off by default")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no bar: a progress line on stdout every progress_every steps (--set progress_every=N, "
+                        "default 100) or 60 s, whichever comes first")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="draw images from a trained generator into a uint8 .npy (N x H x W x C)")
@@ -161,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="draw no more images than the uint8 .npy REAL holds (equal real and fake set sizes)")
     p.add_argument("--seed", type=int, help="seed of z (default: the run's training seed)")
     p.add_argument("--batch-size", type=int, default=100, help="generator batch (thesis: 100)")
-    p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--out", required=True, help="output .npy; a JSON sidecar (same name, .json) records the run")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_sample)

@@ -1,9 +1,10 @@
 """Configuration of one training run, with the paper grid's values as defaults.
 
-Every value is overridable from YAML/JSON or the CLI (``--set key=value``). Unknown keys and
-values of the wrong kind are rejected with an error naming the key. Where the thesis text and the
-authors' code differ, the default follows the code (it produced the published numbers) and the
-other behaviour is a named switch:
+Every value is overridable from YAML/JSON or the CLI (``--set key=value``). Values are read as their
+key's declared type (``coerce``: a number key takes ``1e-4``, which YAML 1.1 reads as text; an integer key
+takes ``2e3``). Unknown keys and values of the wrong kind are rejected with an error naming the key.
+Where the thesis text and the authors' code differ, the default follows the code (it produced the
+published numbers) and the other behaviour is a named switch:
 
 * ``gp_norm``: 'channel' (authors' ``grad.norm(2, dim=1)`` on (B, C, H, W): a per-pixel norm over
   channels) or 'sample' (Gulrajani et al.: the norm of each sample's whole gradient).
@@ -15,6 +16,10 @@ other behaviour is a named switch:
 from __future__ import annotations
 
 import dataclasses
+import functools
+import re
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +43,68 @@ DEFAULT_STEPS = {"wgan-gp": 250 * 93, "ns": 250 * 93, "madgan": 50 * 468, "mgan"
 
 class ConfigError(ValueError):
     """A configuration value is missing, unknown or of the wrong kind."""
+
+
+# a number as text: YAML 1.1 (PyYAML) reads 1e-4 and 3e5 as strings (it wants a dot and a signed exponent)
+NUMBER_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a float if it is a number or a number's text (not a bool), else None."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str) and NUMBER_TEXT.fullmatch(value.strip()):
+        return float(value)
+    return None
+
+
+def _to_int(value: Any) -> int | None:
+    """``value`` as an int if it is an integral number or its text ("2e3"), else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]+", value.strip()):
+        return int(value)  # exact, however long
+    number = _number(value)
+    return int(number) if number is not None and number.is_integer() else None
+
+
+def _to_pair(value: Any) -> tuple[float, float] | None:
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        return None
+    pair = tuple(_number(v) for v in value)
+    return None if None in pair else pair
+
+
+# field type -> (converter returning None for a value it does not accept, what it accepts; {} takes " or null")
+_CONVERTERS = {
+    int: (_to_int, "an integer{}"),
+    float: (_number, "a number{} (e.g. 1e-4)"),
+    bool: (lambda v: v if isinstance(v, bool) else None, "true or false{}"),
+    str: (lambda v: v if isinstance(v, str) else None, "a string{}"),
+    tuple[float, float]: (_to_pair, "two numbers{}, e.g. [0.5, 0.999]"),
+    dict[str, Any]: (lambda v: v if isinstance(v, dict) else None, "a mapping{}"),
+}
+
+
+def _optional(hint: Any) -> tuple[Any, bool]:
+    """``X | None`` -> (X, True); any other type -> (it, False)."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType) and type(None) in typing.get_args(hint):
+        (inner,) = (a for a in typing.get_args(hint) if a is not type(None))
+        return inner, True
+    return hint, False
+
+
+def coerce(key: str, value: Any, hint: Any) -> Any:
+    """``value`` as the type ``hint`` of config key ``key`` declares (int, float, ``X | None``, ...): a float
+    key takes ints and number text ("1e-4"), an int key integral numbers; otherwise a ``ConfigError``."""
+    kind, nullable = _optional(hint)
+    if value is None and nullable:
+        return None
+    convert, expected = _CONVERTERS[kind]
+    converted = convert(value)
+    if converted is None:
+        raise ConfigError(f"config key {key!r} = {value!r}: expected {expected.format(' or null' * nullable)}")
+    return converted
 
 
 @dataclass
@@ -66,10 +133,13 @@ class TrainConfig:
     megan_balance_weight: float = 1.0  # load-balancing MSE weight (10 in the authors' toy)
     checkpoint_every: int = 500  # generator steps between checkpoints
     log_every: int = 10  # generator steps between rows of losses.csv
+    progress_every: int = 100  # without a progress bar: steps between progress lines (or 60 s, if sooner)
     device: str = "cpu"
     extra: dict[str, Any] = field(default_factory=dict)  # free-form provenance (not used by training)
 
     def __post_init__(self):
+        for name, hint in _field_types(type(self)).items():
+            setattr(self, name, coerce(name, getattr(self, name), hint))
         self.validate()
 
     @property
@@ -102,7 +172,7 @@ class TrainConfig:
             ("channels", self.channels in (1, 3), "1 or 3"),
             ("betas", len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas), "two numbers in [0, 1)"),
         ]
-        for key in ("z_dim", "batch_size", "checkpoint_every", "log_every"):
+        for key in ("z_dim", "batch_size", "checkpoint_every", "log_every", "progress_every"):
             checks.append((key, isinstance(getattr(self, key), int) and getattr(self, key) >= 1, "an integer >= 1"))
         for key in ("steps", "d_steps"):
             value = getattr(self, key)
@@ -148,6 +218,13 @@ class TrainConfig:
         if not isinstance(values, dict):
             raise ConfigError(f"config file {path}: expected a mapping of keys to values, got {type(values).__name__}")
         return cls.from_dict({**values, **overrides}, source=str(path))
+
+
+@functools.cache
+def _field_types(cls: type) -> dict[str, Any]:
+    """{field name: its declared type} of a config dataclass (the annotations resolved)."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
 
 
 def parse_override(text: str) -> tuple[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+# the workflow imports this module at parse time: no hmogbench.config here (it imports torch, ~1.5 s)
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _BOOLEANS = {"true": True, "false": False}

@@ -30,8 +30,8 @@ def resolve_device(requested: str | torch.device | None = "auto") -> torch.devic
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         device = torch.device(text)
-    except RuntimeError as exc:
-        raise ValueError(f"device {text!r}: expected auto, cpu, cuda or cuda:N ({exc})") from None
+    except RuntimeError:
+        raise ValueError(f"device {text!r}: expected auto, cpu, cuda, cuda:N or another torch device type") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {text!r}: torch sees no CUDA GPU here (use auto or cpu)")
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():

@@ -32,12 +32,13 @@ from typing import Any, Callable
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from .config import TrainConfig
+from .device import prepare_device
 from .images import to_model_range
 from .models.generator import build_discriminator, build_generator
 from .objectives import Objective, build_objective
+from .progress import TrainProgress
 from .provenance import provenance, torch_save_atomic, utc_now, write_json_atomic, write_text_atomic
 
 CHECKPOINT = "checkpoint.pt"
@@ -45,7 +46,7 @@ LOSSES = "losses.csv"
 RUN_INFO = "run.json"
 GENERATOR = "generator.pt"
 # config keys that may change between a run and its resumption
-RESUMABLE_CHANGES = {"steps", "epochs", "checkpoint_every", "log_every", "device", "extra"}
+RESUMABLE_CHANGES = {"steps", "epochs", "checkpoint_every", "log_every", "progress_every", "device", "extra"}
 
 
 class NonFiniteLossError(RuntimeError):
@@ -73,6 +74,7 @@ class LoopSettings:
     checkpoint_every: int = 500
     log_every: int = 10
     device: str = "cpu"
+    progress_every: int = 100  # without a bar: G steps between progress lines (hmogbench.progress)
 
 
 def seed_everything(seed: int) -> None:
@@ -283,7 +285,7 @@ def train_runs(
     if len(runs) != models.size:
         raise ValueError(f"{len(runs)} run setups for a group of {models.size} models")
     end = settings.steps if stop_at is None else min(stop_at, settings.steps)
-    device = torch.device(settings.device)
+    device = prepare_device(settings.device)  # 'auto' resolved, float32 switches set explicitly
     models.to(device)
 
     def adam(params: list[nn.Parameter], lr: float) -> torch.optim.Optimizer:
@@ -380,8 +382,9 @@ def train_runs(
     writers = [csv.writer(f, lineterminator="\n") for f in csv_files]
     headers = [p.stat().st_size > 0 for p in csv_paths]
     started = time.time()
-    bar = tqdm(total=settings.steps, initial=step, disable=not progress, unit="step",
-               desc=desc or runs[0].out_dir.name, dynamic_ncols=True)
+    report = TrainProgress(desc or runs[0].out_dir.name, settings.steps, step, bar=progress,
+                           every=settings.progress_every)
+    report.start(runs[0].config, [run.seed for run in runs], end, settings.batch_size, device)
     try:
         while step < end:
             for p in d_params:
@@ -426,10 +429,9 @@ def train_runs(
                         headers[i] = True
                     writers[i].writerow([f"{v:.6g}" if isinstance(v, float) else v for v in row.values()])
                     csv_files[i].flush()
-                bar.set_postfix(d=f"{d_vals[0]['loss']:.4g}", g=f"{g_vals[0]['loss']:.4g}", refresh=False)
             if step % settings.checkpoint_every == 0 or step == end:
                 save_checkpoints()
-            bar.update(1)
+            report.update(step, d=[v["loss"] for v in d_vals], g=[v["loss"] for v in g_vals])
             if on_step is not None:
                 on_step(step)
     except NonFiniteLossError as exc:
@@ -441,7 +443,7 @@ def train_runs(
             write_json_atomic(run.out_dir / RUN_INFO, info)
         raise
     finally:
-        bar.close()
+        report.close()
         for f in csv_files:
             f.close()
 
@@ -505,7 +507,7 @@ def loop_settings(cfg: TrainConfig) -> LoopSettings:
     return LoopSettings(
         steps=cfg.resolved_steps, batch_size=cfg.batch_size, seed=cfg.seed, lr_g=cfg.lr, lr_d=cfg.lr_d or cfg.lr,
         betas=cfg.betas, amsgrad=cfg.amsgrad, checkpoint_every=cfg.checkpoint_every, log_every=cfg.log_every,
-        device=cfg.device,
+        device=cfg.device, progress_every=cfg.progress_every,
     )
 
 

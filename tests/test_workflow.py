@@ -97,11 +97,14 @@ def test_smoke_grid_end_to_end(shared_data, tmp_path):
     """Train on the embedded mnist-5k, compare with the MNIST test set from the shared data, in pixels (the
     FID network's path is tested against pytorch-fid in test_score.py; at ~12 images/s and 11 s per
     2048-d Fréchet distance it is too slow for a CPU run of the DAG): real .tex/.md/.diff.md files whose
-    numbers are the run's metrics."""
+    numbers are the run's metrics. The README's main command (run verbatim by .ci/run) already runs the whole
+    smoke grid; this test checks what that run does not: the records' contents against the tables, the real
+    set from the shared MNIST files, temporary files removed, a re-run with nothing to do and the resume of a
+    lost generator -- on two models only (one batched, one competitor)."""
     extra = tmp_path / "ci.yaml"
     extra.write_text(
         f"raw_dir: {shared_data}\n"
-        "models: [FC, HME-5, ME-L-4, MGAN-4]\nsteps: 2\nbatch_size: 8\neval_images: 40\n"
+        "models: [FC, MGAN-4]\nsteps: 2\nbatch_size: 8\neval_images: 40\n"
         "real_source: {mnist: mnist}\n")
     work = tmp_path / "work"
     args = ("tables/mnist.diff.md", "--cores", "2", "--directory", str(work), "--snakefile", str(ROOT / "Snakefile"),
@@ -110,7 +113,7 @@ def test_smoke_grid_end_to_end(shared_data, tmp_path):
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
 
     metrics = sorted((work / "results" / "metrics").glob("*/mnist/*/seed*.json"))
-    assert len(metrics) == 4 * 2  # models x seeds
+    assert len(metrics) == 2 * 2  # models x seeds
     records = [json.loads(p.read_text()) for p in metrics]
     assert {r["fd_name"] for r in records} == {"FD (pixels)"}
     assert {r["real"] for r in records} == {"results/features/pixels/mnist/real.npy"}
@@ -120,7 +123,7 @@ def test_smoke_grid_end_to_end(shared_data, tmp_path):
 
     # the tables hold the mean over seeds of exactly these records
     md = (work / "tables" / "mnist.md").read_text()
-    for model in ("FC", "HME-5", "ME-L-4", "MGAN-4"):
+    for model in ("FC", "MGAN-4"):
         runs = [r for r in records if r["fake_source"]["config"]["model"] == model]
         for key in ("fd", "knn_real_pct"):
             mean, std = np.mean([r[key] for r in runs]), np.std([r[key] for r in runs])
@@ -135,7 +138,7 @@ def test_smoke_grid_end_to_end(shared_data, tmp_path):
     # logs for every rule, temporary samples and fake features removed
     assert (work / "logs" / "train" / "mnist" / "FC.log").exists()
     assert not list((work / "results" / "samples").rglob("*.npy"))
-    assert (work / "results" / "runs" / "mnist" / "HME-5" / "seed2020" / "generator.pt").exists()
+    assert (work / "results" / "runs" / "mnist" / "MGAN-4" / "seed2020" / "generator.pt").exists()
     again = _run("-n", *args)
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
 

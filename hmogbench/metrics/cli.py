@@ -7,17 +7,32 @@ import argparse
 import json
 import os
 
+from ..device import DEVICE_HELP
 from .knn import RULES
 from .spaces import SPACES
 
 CACHE_ENV_VAR = "HMOGBENCH_FEATURE_CACHE"
+IMAGES_EXPECTED = "a folder of images or a uint8 .npy/.npz array"
+FEATURES_EXPECTED = "a .npy feature file written by `hmogbench features`, with its .json sidecar"
+
+
+def require_inputs(what: str, expected: str, **paths: str) -> None:
+    """Every input path (by its argument's name: REAL=..., FAKE=...) must exist; checked before any network or
+    weights are looked up. The first missing one raises FileNotFoundError:
+    '<what> <path> does not exist (<ARGUMENT>: expected <expected>)'."""
+    from pathlib import Path
+
+    for argument, path in paths.items():
+        if not Path(path).exists():
+            raise FileNotFoundError(f"{what} {path} does not exist ({argument}: expected {expected})")
 
 
 def add_speed_options(p: argparse.ArgumentParser) -> None:
     """The opt-in speed switches of the Inception networks (all off: the fp32 reference features)."""
-    p.add_argument("--precision", default="fp32", choices=("fp32", "bf16", "fp16"),
-                   help="opt-in speed: run the network under autocast in bf16/fp16 (default fp32, the reference; "
-                        "benchmarks/bench_features.py measures the difference; the FD is then named with it)")
+    p.add_argument("--precision", default="fp32", choices=("fp32", "tf32", "bf16", "fp16"),
+                   help="opt-in speed: run the network under autocast in bf16/fp16, or on a GPU's TF32 tensor "
+                        "cores (default fp32, the reference, TF32 off; benchmarks/bench_features.py measures the "
+                        "difference; the FD is then named with it)")
     p.add_argument("--channels-last", action="store_true", help="opt-in speed: channels-last memory format")
     p.add_argument("--compile", metavar="MODE", help="opt-in speed: torch.compile the network with this mode")
 
@@ -43,7 +58,7 @@ def add_score_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
                                      "torch.hub's cache)")
     p.add_argument("--download-weights", action="store_true",
                    help="if no weights file is found, download the official one into torch.hub's cache")
-    p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--batch-size", type=int, default=50)
     add_speed_options(p)
     p.add_argument("--cache-dir", default=os.environ.get(CACHE_ENV_VAR),
@@ -72,9 +87,10 @@ def format_result(result: dict) -> str:
 
 
 def _default_device(requested: str | None) -> str:
-    import torch
+    """'auto' (or nothing) resolved, the float32 switches set: hmogbench/device.py's policy."""
+    from ..device import prepare_device
 
-    return requested or ("cuda" if torch.cuda.is_available() else "cpu")
+    return str(prepare_device(requested))
 
 
 def score_feature_files(real: str, fake: str, *, k: int, rule: str, device: str, progress: bool) -> dict:
@@ -100,6 +116,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     from ..provenance import provenance, write_json_atomic
     from .score import score
 
+    what = ("feature file", FEATURES_EXPECTED) if args.precomputed else ("image set", IMAGES_EXPECTED)
+    require_inputs(*what, REAL=args.real, FAKE=args.fake)
     device = _default_device(args.device)
     if args.precomputed:
         result = score_feature_files(args.real, args.fake, k=args.k, rule=args.knn_rule, device=device,
@@ -131,7 +149,7 @@ def add_features_parser(subparsers: argparse._SubParsersAction) -> argparse.Argu
     p.add_argument("--out", required=True, help="output .npy (its sidecar: same name, .json)")
     p.add_argument("--limit", type=int, help="use only the first LIMIT images")
     p.add_argument("--weights", help="weights file of the Inception space (as for `hmogbench score`)")
-    p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--batch-size", type=int, default=50)
     add_speed_options(p)
     p.add_argument("--no-progress", action="store_true")
@@ -148,6 +166,7 @@ def cmd_features(args: argparse.Namespace) -> int:
     from .score import fd_name
     from .spaces import load_space
 
+    require_inputs("image set", IMAGES_EXPECTED, IMAGES=args.images)
     device = _default_device(args.device)
     images = load_images(args.images, progress=not args.no_progress)
     if args.limit is not None:

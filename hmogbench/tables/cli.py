@@ -21,12 +21,25 @@ def add_tables_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
     return p
 
 
+def find_metrics(metrics_dir: str | Path, dataset: str) -> list[Path]:
+    """Every ``<metrics_dir>/<space>/<dataset>/<model>/seed<N>.json``; none is an error saying where it looked."""
+    pattern = f"*/{dataset}/*/seed*.json"
+    files = sorted(Path(metrics_dir).glob(pattern))
+    if not files:
+        where = Path(metrics_dir) / pattern
+        missing = "" if Path(metrics_dir).is_dir() else f" ({metrics_dir} does not exist)"
+        raise FileNotFoundError(f"no metrics files for {dataset}: none match {where}{missing}; `hmogbench score "
+                                f"--precomputed ... --out FILE` writes them (the workflow: snakemake "
+                                f"tables/{dataset}.md), or name them: hmogbench tables {dataset} FILE ...")
+    return files
+
+
 def cmd_tables(args: argparse.Namespace) -> int:
     from .grid import thesis_tables
     from .write import write_tables
 
     thesis_tables(args.dataset)  # validates the name
-    files = args.metrics or sorted(Path(args.metrics_dir).glob(f"*/{args.dataset}/*/seed*.json"))
+    files = args.metrics or find_metrics(args.metrics_dir, args.dataset)
     written = write_tables(args.dataset, files, args.out_dir)
     for path in written:
         print(path)
