@@ -39,6 +39,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hmogbench.device import prepare_device  # noqa: E402
 from common import device_info, synchronize, write_record  # noqa: E402
 
 MODELS = ("FC", "HME-5", "ME-32", "HME-L-4")
@@ -102,7 +103,7 @@ def main() -> None:
     from hmogbench.flops import device_peaks, measured_matmul_flops, step_flops
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--device", default="auto", help="auto (cuda if available, else cpu), cpu, cuda[:N]")
     parser.add_argument("--models", nargs="+", default=list(MODELS))
     parser.add_argument("--sizes", nargs="+", type=int, default=[32, 64], choices=(32, 64))
     parser.add_argument("--batch-size", type=int, default=128)
@@ -115,7 +116,7 @@ def main() -> None:
                              "time then shows the code, the median the machine's load)")
     parser.add_argument("--out", help="JSON file (default: results/bench/train_<device type>.json)")
     args = parser.parse_args()
-    device = torch.device(args.device)
+    device = prepare_device(args.device)  # hmogbench/device.py: auto resolved, TF32 off unless $HMOGBENCH_TF32=1
     at_start = device_info(device)
     out = Path(args.out or f"results/bench/train_{device.type}.json")
     steps_per_run = DEFAULT_STEPS["wgan-gp"]
