@@ -88,8 +88,9 @@ def test_documented_command_dry_runs_as_written(tmp_path, document, command):
 @pytest.mark.slow
 def test_default_config_runs_end_to_end_when_only_shrunk(shared_data, tmp_path):
     """The paper grid's config shrunk by tiny.yaml and nothing else changed, the FID network with the shared
-    reconstruction of its weights, `device: auto` in every rule; then the remaining rules with a device flag
-    (an HME's interpretability figures, at their default settings) and the toy rule (one epoch)."""
+    reconstruction of its weights, `device: auto` in every rule; then the remaining rule with a device flag
+    (an HME's interpretability figures, at their default settings). The toy rule has no device flag and its
+    default length (300 epochs) is not a CPU test: tests/test_toy.py runs its command, shorter."""
     work = _workflow_copy(tmp_path)
     (work / "tiny.yaml").write_text(
         "{datasets: [mnist], models: [FC, HME-2], seeds: [2019, 2020], steps: 3, batch_size: 16, "
@@ -101,20 +102,18 @@ def test_default_config_runs_end_to_end_when_only_shrunk(shared_data, tmp_path):
     assert "--device auto" in out.stdout + out.stderr  # the rules got the default config's flag, not a test's stand-in
     md = (work / "tables" / "mnist.md").read_text()
     assert re.search(r"\|\s*FID\s*\|", md), md[:2000]
-    for model in ("FC", "HME-2"):
-        assert re.search(rf"\| {re.escape(model)} \|.*\d+\.\d+ ± \d+\.\d+", md), (model, md[:2000])
+    assert re.search(r"^\| FC( \(baseline\))? +\|.*\d+\.\d+ ± \d+\.\d+", md, re.M), md[:2000]  # HME-2: no row
     record = json.loads((work / "results/metrics/fid-inception/mnist/HME-2/seed2020.json").read_text())
     assert record["fd_name"] == "FID" and record["n_real"] == record["n_fake"] == 64
     assert record["fake_source"]["config"]["device"] == "cpu"  # 'auto' resolved, recorded as what ran
     assert record["provenance"]["numerics"]["tf32_matmul"] is False
     run = json.loads((work / "results/runs/mnist/FC/seed2019/run.json").read_text())
     assert run["config"]["steps"] == 3
-    assert run["provenance"]["lock"]["sha256"] == record["provenance"]["lock"]["sha256"] is not None
+    assert run["lock"]["sha256"] == record["provenance"]["lock"]["sha256"] is not None  # run.json: provenance at top level
 
-    more = _snakemake("snakemake --cores 2 results/figures/mnist/HME-2/seed2019/figures.json results/toy/summary.md"
-                      " --configfile config/config.yaml tiny.yaml --config toy_epochs=1", work,
-                      HMOGBENCH_FID_WEIGHTS=weights)
+    more = _snakemake("snakemake --cores 2 results/figures/mnist/HME-2/seed2019/figures.json"
+                      " --configfile config/config.yaml tiny.yaml", work, HMOGBENCH_FID_WEIGHTS=weights)
     assert more.returncode == 0, more.stdout[-3000:] + more.stderr[-3000:]
+    assert "--device auto" in more.stdout + more.stderr
     figures = json.loads((work / "results/figures/mnist/HME-2/seed2019/figures.json").read_text())
     assert figures["provenance"]["device"].startswith("cpu")
-    assert "HME-L-3" in (work / "results/toy/summary.md").read_text()
