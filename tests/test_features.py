@@ -210,9 +210,11 @@ def test_reduced_precision_is_opt_in_named_and_cached_apart(stand_in_weights):
     assert b.dtype == np.float32 and 0 < np.linalg.norm(b - a) / np.linalg.norm(a) < 0.05  # bf16 rounding
     assert fd_name(reference) == "FD (unverified weights)"  # stand-in weights
     assert fd_name(fast) == "FD (unverified weights) [bf16 features]"
-    assert "precision" not in cache_meta(batch, reference)  # fp32 cache entries keep their keys
+    # the cache key names the device type and the precision the network ran in (hmogbench/device.py's policy)
+    assert (cache_meta(batch, reference)["precision"], cache_meta(batch, reference)["device_type"]) == ("fp32", "cpu")
     assert cache_meta(batch, fast) == {**cache_meta(batch, reference), "precision": "bf16"}
-    with pytest.raises(ValueError, match="precision must be one of fp32, bf16, fp16"):
+    assert load_space("thesis-inception", weights=path, precision="tf32").precision == "fp32"  # no TF32 on a CPU
+    with pytest.raises(ValueError, match="precision must be one of fp32, tf32, bf16, fp16"):
         load_space("thesis-inception", weights=path, precision="int8")
 
 

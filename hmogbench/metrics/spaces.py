@@ -149,7 +149,7 @@ def effective_precision(requested: str, device: torch.device) -> str:
     GPU whose TF32 switches are on ($HMOGBENCH_TF32=1); on a CPU there is no TF32, so 'tf32' is 'fp32'."""
     if requested not in ("fp32", "tf32"):
         return requested
-    if requested == "tf32":
+    if requested == "tf32" and device.type == "cuda":
         set_numerics(tf32=True)
     return "tf32" if tf32_in_effect(device) else "fp32"
 
