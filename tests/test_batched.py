@@ -128,6 +128,23 @@ def _adam_displacement_bound(steps, betas):
     return total
 
 
+def _assert_same_bookkeeping(a, b, seed):
+    """Run folders ``a`` (alone) and ``b`` (vmap) agree bit for bit in what does not depend on rounding: step,
+    config, data position, order and its RNG, the z / penalty RNG, Adam's settings and step counts, run.json's batch."""
+    ca, cb = _load(a / CHECKPOINT), _load(b / CHECKPOINT)
+    assert ca["step"] == cb["step"] and ca["config"] == cb["config"]
+    position = [(c["sampler"]["epoch"], c["sampler"]["position"]) for c in (ca, cb)]
+    assert position[0] == position[1], f"seed {seed}: data position (epoch, index) {position[1]}, alone {position[0]}"
+    assert torch.equal(ca["sampler"]["order"], cb["sampler"]["order"]), f"seed {seed}: data order differs"
+    assert torch.equal(ca["sampler"]["rng"], cb["sampler"]["rng"]), f"seed {seed}: data order RNG differs"
+    assert torch.equal(ca["rng"]["torch"], cb["rng"]["torch"]), f"seed {seed}: z / penalty RNG differs"
+    for opt in ("opt_g", "opt_d"):
+        assert ca[opt]["param_groups"] == cb[opt]["param_groups"]
+        assert all(torch.equal(e["step"], cb[opt]["state"][i]["step"]) for i, e in ca[opt]["state"].items())
+    info = json.loads((b / RUN_INFO).read_text())
+    assert info["batch"] == {"batched": True, "seeds": SEEDS, "mode": "vmap", "compile": None}
+
+
 @pytest.mark.parametrize("model", ["FC", "ME-4", "HME-2", "HME-L-2"])  # FC, ME-k, HME-d constant, HME-L linear
 def test_batched_seeds_equal_seeds_alone(model, tiny_images, tmp_path):
     cfg = _cfg(model)
@@ -139,19 +156,7 @@ def test_batched_seeds_equal_seeds_alone(model, tiny_images, tmp_path):
     # bit: data order, RNG streams, steps, configuration, Adam's step counts.
     train_seeds(cfg, SEEDS, tiny_images, tmp_path / "vmap", progress=False, batch_mode="vmap")
     for seed in SEEDS:
-        a, b = seed_dir(tmp_path / "alone", seed), seed_dir(tmp_path / "vmap", seed)
-        ca, cb = _load(a / CHECKPOINT), _load(b / CHECKPOINT)
-        assert ca["step"] == cb["step"] and ca["config"] == cb["config"]
-        position = [(c["sampler"]["epoch"], c["sampler"]["position"]) for c in (ca, cb)]
-        assert position[0] == position[1], f"seed {seed}: data position (epoch, index) {position[1]}, alone {position[0]}"
-        assert torch.equal(ca["sampler"]["order"], cb["sampler"]["order"]), f"seed {seed}: data order differs"
-        assert torch.equal(ca["sampler"]["rng"], cb["sampler"]["rng"]), f"seed {seed}: data order RNG differs"
-        assert torch.equal(ca["rng"]["torch"], cb["rng"]["torch"]), f"seed {seed}: z / penalty RNG differs"
-        for opt in ("opt_g", "opt_d"):
-            assert ca[opt]["param_groups"] == cb[opt]["param_groups"]
-            assert all(torch.equal(e["step"], cb[opt]["state"][i]["step"]) for i, e in ca[opt]["state"].items())
-        info = json.loads((b / RUN_INFO).read_text())
-        assert info["batch"] == {"batched": True, "seeds": SEEDS, "mode": "vmap", "compile": None}
+        _assert_same_bookkeeping(seed_dir(tmp_path / "alone", seed), seed_dir(tmp_path / "vmap", seed), seed)
     # Losses and weights to the float32 rounding of *training*, measured: each seed also trained alone from initial
     # weights perturbed by the float32 backward error (twice, other signs). Rounding differences do not stay small
     # over Adam steps: Adam's first steps move a weight by ~lr * sign(gradient) whatever the gradient's size, so a
