@@ -11,6 +11,8 @@ published numbers) and the other behaviour is a named switch:
 * ``d_steps``: None = the code's value per objective (WGAN-GP 5, MEGAN 5 as in megan.sh,
   MADGAN / MGAN / plain NS GAN 1).
 * ``mgan_beta``: 1.0 (thesis code) vs 0.01 (MGAN paper's CLI default).
+* ``madgan_g_loss``: 'bce-softmax' (authors' ``nn.BCELoss`` on softmax(D)[:, 0]; its gradient vanishes
+  once p_0 < ~1e-12) or 'log-softmax' (-log_softmax(D)[:, 0], the same value without saturating).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 import yaml
 
 from .models.spec import ModelSpec
+from .objectives import MADGAN_G_LOSSES
 
 OBJECTIVES = ("wgan-gp", "ns", "madgan", "mgan", "megan")
 DEFAULT_D_STEPS = {"wgan-gp": 5, "ns": 1, "madgan": 1, "mgan": 1, "megan": 5}
@@ -129,6 +132,7 @@ class TrainConfig:
     gp_norm: str = "channel"  # 'channel' (authors' code, paper grid) | 'sample' (Gulrajani et al.)
     d_norm: str | None = None  # None = thesis: 'layer' for FC/ME/HME, 'batch' for competitors
     mgan_beta: float = 1.0  # thesis code; the MGAN paper's default is 0.01
+    madgan_g_loss: str = "bce-softmax"  # authors' BCELoss on softmax(D)[:, 0] | 'log-softmax' (unsaturated)
     megan_tau: float = 1.0  # Gumbel-softmax temperature (fixed, thesis code)
     megan_balance_weight: float = 1.0  # load-balancing MSE weight (10 in the authors' toy)
     checkpoint_every: int = 500  # generator steps between checkpoints
@@ -167,6 +171,7 @@ class TrainConfig:
         checks = [
             ("objective", self.objective is None or self.objective in OBJECTIVES, f"one of {OBJECTIVES} or null"),
             ("gp_norm", self.gp_norm in ("channel", "sample"), "'channel' or 'sample'"),
+            ("madgan_g_loss", self.madgan_g_loss in MADGAN_G_LOSSES, " or ".join(map(repr, MADGAN_G_LOSSES))),
             ("d_norm", self.d_norm in (None, "layer", "batch", "none"), "'layer', 'batch', 'none' or null"),
             ("image_size", self.image_size in (32, 64), "32 or 64"),
             ("channels", self.channels in (1, 3), "1 or 3"),

@@ -11,17 +11,24 @@ wgan-gp      FC / ME / HME (thesis 5.2.3): critic -E[D(x)] + E[D(G(z))] + lambda
 ns           non-saturating GAN (toy ME/HME, as the authors' gan_toy.py): D: BCE(real, 1) +
              BCE(fake, 0); G: BCE(D(G(z)), 1).
 madgan       D has K+1 classes (0 = real, k = generator k-1), thesis eq. 3.1: CE(real, 0) +
-             CE(fake_k, k), each averaged over its own batch; G: -E[log D_0(G_k(z))] (eq. 3.2).
-             All K generators get the same B z's, so D sees K*B fakes.
+             CE(fake_k, k), each averaged over its own batch; G: -E[log D_0(G_k(z))] (eq. 3.2), by
+             default as the authors computed it (``MADGAN_G_LOSSES``). All K generators get the same
+             B z's, so D sees K*B fakes.
 mgan         D emits [real/fake logit, K classifier logits]: D: BCE(real, 1) + BCE(fake, 0) +
              CE(classifier(fake), k); G: BCE(fake, 1) + beta * CE(classifier(fake), k). Each of the
              K generators gets the same B // K z's.
 megan        ns losses through the Gumbel-selected generator, plus a load-balancing step on the
              gate and projector: MSE(batch mean of a soft Gumbel-softmax sample, 1/K).
 ===========  ===================================================================================
+
+D sees the reals before the fakes in every D step, as in the authors' scripts (with BatchNorm in D the
+order sets its running statistics).
 """
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -78,6 +85,43 @@ def gradient_penalty(
 
 def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
+
+
+def _bce_on_softmax(logits: torch.Tensor) -> torch.Tensor:
+    """The authors' train_madgan.py: nn.BCELoss on softmax(logits)[:, 0] with target 1."""
+    p_real = torch.softmax(logits, dim=1)[:, 0]
+    return F.binary_cross_entropy(p_real, torch.ones_like(p_real))
+
+
+def _minus_log_softmax(logits: torch.Tensor) -> torch.Tensor:
+    """-mean log_softmax(logits)[:, 0]: -E[log D_0] without saturation."""
+    return -F.log_softmax(logits, dim=1)[:, 0].mean()
+
+
+# MADGAN's generator loss -E[log D_0] from D's (N, K+1) logits, by the name of config key madgan_g_loss.
+# 'bce-softmax' (the authors' code, the default) has the same value as 'log-softmax', but BCELoss's backward
+# divides by max(p_0 (1 - p_0), 1e-12) and its log is clamped at -100: the gradient vanishes once
+# p_0 < ~1e-12 (a logit gap of ~27 and more), where 'log-softmax' keeps a gradient of ~1.
+MADGAN_G_LOSSES = {"bce-softmax": _bce_on_softmax, "log-softmax": _minus_log_softmax}
+
+
+@contextlib.contextmanager
+def batch_norm_stats_kept(module: nn.Module) -> Iterator[None]:
+    """Forwards of ``module`` inside leave no trace in its BatchNorm running statistics.
+
+    Inside, every BatchNorm buffer (running mean and variance, ``num_batches_tracked``) is a copy, which the
+    forwards update as usual, so outputs are those of the same train-mode call; on exit the module holds
+    its own tensors again, untouched. (Restoring values in place instead would break the backward:
+    BatchNorm's autograd node keeps the running statistics and checks they were not modified.)"""
+    buffers = [(m, name, b) for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
+               for name, b in m.named_buffers(recurse=False)]
+    for m, name, b in buffers:
+        setattr(m, name, b.clone())
+    try:
+        yield
+    finally:
+        for m, name, b in buffers:
+            setattr(m, name, b)
 
 
 class Objective:
@@ -155,6 +199,12 @@ class NonSaturating(Objective):
 class MADGAN(Objective):  # not batchable: calls G.forward_all_heads; its models use BatchNorm
     name = "madgan"
 
+    def __init__(self, d_steps: int, g_loss: str = "bce-softmax"):
+        super().__init__(d_steps)
+        if g_loss not in MADGAN_G_LOSSES:
+            raise ValueError(f"madgan_g_loss must be one of {tuple(MADGAN_G_LOSSES)}, got {g_loss!r}")
+        self.g_loss_kind = g_loss
+
     def d_loss(self, G, D, real, z):
         with torch.no_grad():
             fake, labels = G.forward_all_heads(z)
@@ -164,7 +214,7 @@ class MADGAN(Objective):  # not batchable: calls G.forward_all_heads; its models
 
     def g_loss(self, G, D, z):
         fake, _ = G.forward_all_heads(z)
-        return {"loss": -F.log_softmax(D(fake), dim=1)[:, 0].mean()}
+        return {"loss": MADGAN_G_LOSSES[self.g_loss_kind](D(fake))}
 
 
 class MGAN(Objective):
@@ -180,9 +230,10 @@ class MGAN(Objective):
     def d_loss(self, G, D, real, z):
         with torch.no_grad():
             fake, labels = G.forward_all_heads(z)
+        real_loss = _bce(D(real)[:, 0], 1.0)  # reals through D first, as train_mgan.py
         out_fake = D(fake)
         classify = F.cross_entropy(out_fake[:, 1:], labels)
-        loss = _bce(D(real)[:, 0], 1.0) + _bce(out_fake[:, 0], 0.0) + classify
+        loss = real_loss + _bce(out_fake[:, 0], 0.0) + classify
         return {"loss": loss, "classify": classify.detach()}
 
     def g_loss(self, G, D, z):
@@ -198,7 +249,8 @@ class MEGAN(NonSaturating):
 
     The authors reuse the G step's logits tensor; we recompute them for the same z after the G
     update, since backpropagating through parameters modified in place is an error in current
-    PyTorch. The two differ by one Adam step of the gate."""
+    PyTorch. The two differ by one Adam step of the gate. The recomputation leaves the experts'
+    BatchNorm statistics as they were: in the authors' loop only the D and G steps' forwards update them."""
 
     name = "megan"
     batchable = False  # Gumbel noise drawn inside G from the global RNG; BatchNorm; an auxiliary optimiser
@@ -218,7 +270,9 @@ class MEGAN(NonSaturating):
 
     def aux_loss(self, G, z):
         head = self._head(G)
-        logits = head.gate_logits(z, head.experts.all_heads(z))
+        with batch_norm_stats_kept(head.experts):
+            h_all = head.experts.all_heads(z)
+        logits = head.gate_logits(z, h_all)
         usage = gumbel_softmax(logits, head.tau, hard=False).mean(dim=0)
         uniform = torch.full_like(usage, 1.0 / usage.shape[0])
         return {"loss": self.balance_weight * F.mse_loss(usage, uniform)}
@@ -232,6 +286,7 @@ def build_objective(
     gp_norm: str = "channel",
     mgan_beta: float = 1.0,
     megan_balance_weight: float = 1.0,
+    madgan_g_loss: str = "bce-softmax",
 ) -> Objective:
     """The objective called ``name`` (one of config.OBJECTIVES)."""
     if name == "wgan-gp":
@@ -239,7 +294,7 @@ def build_objective(
     if name == "ns":
         return NonSaturating(d_steps)
     if name == "madgan":
-        return MADGAN(d_steps)
+        return MADGAN(d_steps, madgan_g_loss)
     if name == "mgan":
         return MGAN(d_steps, num_generators, mgan_beta)
     if name == "megan":

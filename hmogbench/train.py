@@ -491,7 +491,7 @@ def build_models(cfg: TrainConfig) -> tuple[nn.Module, nn.Module, Objective]:
     D = build_discriminator(spec, cfg.image_size, cfg.channels, norm=cfg.d_norm)
     objective = build_objective(
         cfg.resolved_objective, cfg.resolved_d_steps, spec.num_generators, cfg.gp_lambda, cfg.gp_norm,
-        cfg.mgan_beta, cfg.megan_balance_weight,
+        cfg.mgan_beta, cfg.megan_balance_weight, cfg.madgan_g_loss,
     )
     return G, D, objective
 

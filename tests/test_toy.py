@@ -7,7 +7,7 @@ import torch
 
 from hmogbench.toy.coverage import mode_coverage, uniform_baseline
 from hmogbench.toy.data import gaussian_mixture, load_toy, spiral
-from hmogbench.toy.experiment import ToyConfig, run_toy
+from hmogbench.toy.experiment import ToyConfig, run_toy, toy_objective
 
 
 def test_toy_data_sets():
@@ -51,6 +51,14 @@ def test_every_toy_model_trains_and_draws(model, tmp_path):
     assert len(metrics["samples_per_generator"]) == 8
     assert (tmp_path / "samples.png").stat().st_size > 0 and not (tmp_path / "tree.png").exists()
     assert "coverage" not in metrics  # the spiral has no modes
+
+
+def test_toy_madgan_keeps_the_unsaturated_generator_loss():
+    """The toy MADGAN uses -log D_0 ('log-softmax'), not the image runs' default (the authors' BCELoss on the
+    softmax, which saturates); the authors' toy script had a third, buggy form (README, Faithfulness)."""
+    name, objective = toy_objective(ToyConfig(model="MADGAN-8"))
+    assert name == "madgan" and objective.g_loss_kind == "log-softmax"
+    assert toy_objective(ToyConfig(model="HME-L-3"))[0] == "ns"
 
 
 def test_toy_uses_one_dimensional_z_for_the_spiral():

@@ -84,11 +84,18 @@ def discriminator_outputs(spec: ModelSpec) -> int:
     return 1
 
 
+# families whose authors' D (ConvEncoder2 for MADGAN, MGANDisc for MGAN) normalises after the activation;
+# the others used ConvEncoder (FC/ME/HME's critic, MEGAN's D), which normalises before it
+NORM_AFTER_ACTIVATION = ("madgan", "mgan")
+
+
 def build_discriminator(spec: ModelSpec, image_size: int, channels: int, norm: str | None = None) -> nn.Module:
-    """D for ``spec``; ``norm`` defaults to the thesis choice (layer for FC/ME/HME, batch otherwise)."""
+    """D for ``spec``; ``norm`` defaults to the thesis choice (layer for FC/ME/HME, batch otherwise), placed
+    before or after the activation as in the authors' D class of the family (``NORM_AFTER_ACTIVATION``)."""
     if norm is None:
         norm = "batch" if spec.family in COMPETITORS else "layer"
-    return init_normal_(ConvDiscriminator(image_size, channels, norm=norm, out_features=discriminator_outputs(spec)))
+    return init_normal_(ConvDiscriminator(image_size, channels, norm=norm, out_features=discriminator_outputs(spec),
+                                          norm_after_activation=spec.family in NORM_AFTER_ACTIVATION))
 
 
 TOY_HIDDEN = 2  # authors' toy competitors: per-generator MLP [z, 2, 2] with Tanh

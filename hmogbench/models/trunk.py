@@ -12,8 +12,11 @@ Table 5.2 prints 1 image channel for the 64x64 sets, but those sets are RGB: we 
 authors' code must have, since it trained on colour images).
 
 Normalisation (thesis 5.2.2): FC/ME/HME use none in G and LayerNorm over (C, H, W) in D
-(elementwise affine); MADGAN/MGAN/MEGAN use BatchNorm in G and D. The authors' BN blocks put the
-norm after the activation (conv -> act -> BN); their LN critic puts it before (conv -> LN -> act).
+(elementwise affine); MADGAN/MGAN/MEGAN use BatchNorm in G and D. Where the norm sits in D depends
+on which of the authors' D classes a model used: ``ConvEncoder`` (FC/ME/HME's critic and MEGAN's D)
+puts it before the activation (conv -> norm -> act); ``ConvEncoder2`` (MADGAN) and ``MGANDisc``
+(MGAN) after it (conv -> act -> norm). Their G blocks (``ConvBlock``, MADGAN/MGAN/MEGAN) put BN
+after the activation (convT -> ReLU -> BN).
 """
 
 from __future__ import annotations
@@ -58,17 +61,27 @@ class GeneratorTrunk(nn.Module):
         return self.layers(h.view(h.shape[0], self.in_channels, 4, 4))
 
 
+def _norm_layer(norm: str, channels: int, size: int) -> list[nn.Module]:
+    """The norm of one D block over (channels, size, size) maps: [LayerNorm], [BatchNorm2d] or []."""
+    if norm == "layer":
+        return [nn.LayerNorm([channels, size, size])]
+    if norm == "batch":
+        return [nn.BatchNorm2d(channels)]
+    return []
+
+
 class ConvDiscriminator(nn.Module):
     """D: image (N, C, S, S) -> logits (N, out_features).
 
-    norm='layer': conv -> LayerNorm([C, H, W]) -> LeakyReLU(0.2)   (WGAN-GP critic of FC/ME/HME)
-    norm='batch': conv -> LeakyReLU(0.2) -> BatchNorm2d             (MADGAN / MGAN / MEGAN)
-    norm='none':  conv -> LeakyReLU(0.2)
+    Each block is conv -> norm -> LeakyReLU(0.2), or with ``norm_after_activation`` conv ->
+    LeakyReLU(0.2) -> norm. norm: 'layer' (LayerNorm([C, H, W]), the WGAN-GP critic of FC/ME/HME),
+    'batch' (BatchNorm2d, MADGAN / MGAN / MEGAN) or 'none'.
     out_features: 1 (critic / real-fake), K+1 (MADGAN), 1+K (MGAN: real-fake logit, then the
     K-way classifier logits; two heads on a shared body are one Linear with stacked rows).
     """
 
-    def __init__(self, image_size: int, channels: int, norm: str = "layer", out_features: int = 1):
+    def __init__(self, image_size: int, channels: int, norm: str = "layer", out_features: int = 1,
+                 norm_after_activation: bool = False):
         super().__init__()
         _check_image_size(image_size)
         if norm not in ("layer", "batch", "none"):
@@ -78,13 +91,9 @@ class ConvDiscriminator(nn.Module):
         c_in, size = channels, image_size
         for c_out in widths:
             size //= 2
-            layers.append(nn.Conv2d(c_in, c_out, 4, 2, 1))
-            if norm == "layer":
-                layers += [nn.LayerNorm([c_out, size, size]), nn.LeakyReLU(0.2)]
-            elif norm == "batch":
-                layers += [nn.LeakyReLU(0.2), nn.BatchNorm2d(c_out)]
-            else:
-                layers.append(nn.LeakyReLU(0.2))
+            normalise, act = _norm_layer(norm, c_out, size), [nn.LeakyReLU(0.2)]
+            block = act + normalise if norm_after_activation else normalise + act
+            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1), *block]
             c_in = c_out
         self.body = nn.Sequential(*layers, nn.Flatten())
         self.out = nn.Linear(widths[-1] * 16, out_features)

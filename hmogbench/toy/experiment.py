@@ -5,6 +5,8 @@ of 2500 // 16 = 156 steps, Adam amsgrad (0.5, 0.999), D lr 1e-3, G lr 8e-3 for M
 in gan_toy.py) and 1e-3 for the competitors, non-saturating loss for ME/HME, MEGAN's balance
 weight 10, one D step per G step. The authors ran 300 epochs; ``epochs`` is a config value.
 z is 1-D for the spiral (thesis text; the code used 2-D) and 2-D for the Gaussian mixture (paper).
+MADGAN's G loss is -log D_0 unsaturated ('log-softmax'): the authors' madgan_toy.py applies
+BCEWithLogits to the softmax probability (a bug), which is neither of the image runs' two choices.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from ..config import ConfigError
 from ..models.generator import build_toy_models
 from ..models.heads import MultiHead
 from ..models.spec import MIXTURES, ModelSpec
-from ..objectives import build_objective
+from ..objectives import Objective, build_objective
 from ..provenance import provenance, write_json_atomic
 from ..train import LoopSettings, seed_everything, train_gan
 from .coverage import mode_coverage, uniform_baseline
@@ -92,6 +94,17 @@ def per_generator(G, z: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]
         return [(x[owner == k], z[owner == k]) for k in range(G.num_generators)]
 
 
+TOY_MADGAN_G_LOSS = "log-softmax"
+
+
+def toy_objective(cfg: ToyConfig) -> tuple[str, Objective]:
+    """The objective of a toy run and its name: 'ns' for ME/HME, else the competitor's, one D step per G step."""
+    spec = cfg.spec
+    name = "ns" if spec.family in MIXTURES or spec.family == "fc" else spec.family
+    return name, build_objective(name, 1, spec.num_generators, megan_balance_weight=cfg.megan_balance_weight,
+                                 madgan_g_loss=TOY_MADGAN_G_LOSS)
+
+
 def run_toy(cfg: ToyConfig, out_dir: str | Path, progress: bool = True) -> dict[str, Any]:
     """Train, sample ``num_samples`` points, compute coverage (gmm) and write figures + metrics.json."""
     from .plots import plot_samples, plot_tree  # matplotlib only when drawing
@@ -101,9 +114,7 @@ def run_toy(cfg: ToyConfig, out_dir: str | Path, progress: bool = True) -> dict[
     spec = cfg.spec
     seed_everything(cfg.seed)
     G, D = build_toy_models(spec, cfg.resolved_z_dim)
-    objective_name = "ns" if spec.family in MIXTURES or spec.family == "fc" else spec.family
-    objective = build_objective(objective_name, 1, spec.num_generators,
-                                megan_balance_weight=cfg.megan_balance_weight)
+    objective_name, objective = toy_objective(cfg)
     settings = LoopSettings(steps=cfg.steps, batch_size=cfg.batch_size, seed=cfg.seed, lr_g=cfg.resolved_lr_g,
                             lr_d=cfg.lr_d, checkpoint_every=cfg.checkpoint_every, log_every=cfg.log_every)
     config = {"kind": "toy", **dataclasses.asdict(cfg), "objective": objective_name}
