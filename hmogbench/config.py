@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from .config_schema import INTEGER_TEXT, NUMBER_TEXT
 from .models.spec import ModelSpec
 from .objectives import MADGAN_G_LOSSES
 
@@ -48,8 +48,6 @@ class ConfigError(ValueError):
     """A configuration value is missing, unknown or of the wrong kind."""
 
 
-# a number as text: YAML 1.1 (PyYAML) reads 1e-4 and 3e5 as strings (it wants a dot and a signed exponent)
-NUMBER_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
 def _number(value: Any) -> float | None:
@@ -65,7 +63,7 @@ def _to_int(value: Any) -> int | None:
     """``value`` as an int if it is an integral number or its text ("2e3"), else None."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]+", value.strip()):
+    if isinstance(value, str) and INTEGER_TEXT.fullmatch(value.strip()):
         return int(value)  # exact, however long
     number = _number(value)
     return int(number) if number is not None and number.is_integer() else None

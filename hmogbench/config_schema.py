@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# the workflow imports this module at parse time: no hmogbench.config here (it imports torch, ~1.5 s)
-_INTEGER = re.compile(r"^[+-]?\d+$")
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+# Number text, also hmogbench.config's (which imports torch: the workflow imports this module at parse time,
+# so the patterns live here). YAML 1.1 (PyYAML) reads 1e-4 and 3e5 as strings (it wants a dot and a signed
+# exponent); use with fullmatch.
+INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+NUMBER_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _BOOLEANS = {"true": True, "false": False}
 
 
@@ -27,9 +29,9 @@ def coerce_scalar(value: str, types: list[str]) -> Any:
     """``value`` as the first of ``types`` it reads as ('2019' + ['integer'] -> 2019); else unchanged."""
     text = value.strip()
     for kind in types:
-        if kind == "integer" and _INTEGER.match(text):
+        if kind == "integer" and INTEGER_TEXT.fullmatch(text):
             return int(text)
-        if kind == "number" and _NUMBER.match(text):
+        if kind == "number" and NUMBER_TEXT.fullmatch(text):
             return float(text)
         if kind == "boolean" and text.lower() in _BOOLEANS:
             return _BOOLEANS[text.lower()]

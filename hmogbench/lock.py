@@ -13,6 +13,7 @@ from pathlib import Path
 
 LOCK_ENV_VAR = "HMOGBENCH_LOCK"
 LOCK_NAME = "requirements.lock"
+SOURCE_LOCK = Path(__file__).resolve().parents[1] / LOCK_NAME  # beside the source tree this package runs from
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")
 
 
@@ -25,17 +26,17 @@ def lock_path() -> Path | None:
     """$HMOGBENCH_LOCK, else the lock beside the source tree this package runs from; None if neither exists."""
     if os.environ.get(LOCK_ENV_VAR):
         return Path(os.environ[LOCK_ENV_VAR])
-    path = Path(__file__).resolve().parents[1] / LOCK_NAME
-    return path if path.exists() else None
+    return SOURCE_LOCK if SOURCE_LOCK.exists() else None
+
+
+def parse_pins(text: str) -> dict[str, str]:
+    """{normalised name: version} of every ``name==version`` line of a lock file's text."""
+    return {normalise(m.group(1)): m.group(2) for line in text.splitlines() if (m := _PIN.match(line))}
 
 
 def read_pins(path: str | Path) -> dict[str, str]:
-    """{normalised name: version} of every ``name==version`` line of a lock file."""
-    pins = {}
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if match := _PIN.match(line):
-            pins[normalise(match.group(1))] = match.group(2)
-    return pins
+    """``parse_pins`` of the lock file at ``path``."""
+    return parse_pins(Path(path).read_text(encoding="utf-8"))
 
 
 def installed_version(name: str) -> str | None:
@@ -65,7 +66,7 @@ def lock_record() -> dict:
     if path is None or not path.exists():
         return {"file": None, "sha256": None, "pins": 0, "differs": None}
     data = path.read_bytes()
-    pins = read_pins(path)
+    pins = parse_pins(data.decode("utf-8"))
     return {"file": str(path), "sha256": hashlib.sha256(data).hexdigest(), "pins": len(pins),
             "differs": mismatches(pins)}
 
@@ -90,5 +91,5 @@ if __name__ == "__main__":  # python -m hmogbench.lock environment.yml
     from .provenance import write_text_atomic
 
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "environment.yml")
-    write_text_atomic(target, environment_yml(Path(__file__).resolve().parents[1] / LOCK_NAME))
+    write_text_atomic(target, environment_yml(SOURCE_LOCK))
     print(f"{target}: written from {LOCK_NAME}")

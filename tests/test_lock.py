@@ -87,3 +87,15 @@ def test_provenance_carries_the_lock_hash_versions_and_numerics():
     assert record["lock"]["differs"] is not None
     assert {"torch", "torchvision", "scipy", "pytorch-fid", "numpy"} <= set(record["versions"])
     assert record["numerics"]["tf32_matmul"] in (True, False) and "tf32_in_effect" in record["numerics"]
+
+
+def test_the_documented_environment_command_writes_it(tmp_path):
+    """`python -m hmogbench.lock environment.yml` (environment.yml's header), into a scratch path."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "hmogbench.lock", str(tmp_path / "environment.yml")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "environment.yml").read_text() == (ROOT / "environment.yml").read_text()
+    assert "python -m hmogbench.lock environment.yml" in (ROOT / "environment.yml").read_text()

@@ -17,7 +17,7 @@ configfile: str(Path(workflow.current_basedir).parents[1] / "config" / "config.y
 # `--config seeds=[2019,2020]` gives strings: type them by the schema first, then validate (errors name the key)
 CONFIG_SCHEMA = Path(workflow.current_basedir).parent / "schemas" / "config.schema.yaml"
 coerce_config(config, yaml.safe_load(CONFIG_SCHEMA.read_text()))
-validate(config, schema="../schemas/config.schema.yaml")
+validate(config, schema=str(CONFIG_SCHEMA))
 
 FIXTURE_DIR = "resources/fixtures"
 RAW_SUBDIR_TO_SET = {spec.raw_subdir: name for name, spec in DATASETS.items() if spec.raw_subdir}
