@@ -1,9 +1,15 @@
 """Benchmark of the metrics layer on this machine: feature extraction (images/s) per space, the exact 5-NN
-on 2 x N x D features (seconds), and the Fréchet distance for D = 2048 (seconds). Writes JSON under
-results/bench/.
+on 2 x N x D features (seconds), and the Fréchet distance for D = 2048 (seconds), hmogbench's and
+pytorch-fid's on the same statistics. Writes JSON under results/bench/.
 
     python benchmarks/bench_metrics.py [--device cuda] [--knn-n 10000] [--images 32]
     python benchmarks/bench_metrics.py --device cuda --knn-only     # the GPU 5-NN figure alone (target: < 1 s)
+    python benchmarks/bench_metrics.py --fd-only                    # the Fréchet distances alone (CPU)
+
+The Fréchet distance: statistics of two sets of 4096 (full rank) and of 300 (rank-deficient) synthetic
+2048-d features with a decaying spectrum, like Inception's; for each, hmogbench's ``frechet_distance``,
+pytorch-fid's ``calculate_frechet_distance`` (``scipy.linalg.sqrtm``) and torch-fidelity's formula (the
+eigenvalues of the non-symmetric product), seconds and relative differences.
 
 (with hmogbench installed from this checkout, e.g. ``pip install -e .``, or PYTHONPATH=. from its root).
 The k-NN runs first so that the process's peak memory after it (process_peak_rss_mib) is the k-NN's.
@@ -19,6 +25,7 @@ import resource
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -52,8 +59,81 @@ def stand_in_thesis_weights(folder: Path) -> Path:
     return path
 
 
+def decaying_features(n: int, dims: int, seed: int, decay: float = 1.0) -> np.ndarray:
+    """(n, dims) float32 non-negative features whose covariance spectrum decays as i^-decay, in random axes."""
+    rng = np.random.default_rng(seed)
+    axes, _ = np.linalg.qr(rng.normal(size=(dims, dims)))
+    scale = np.arange(1, dims + 1) ** (-decay / 2)
+    return np.abs(0.3 + 0.5 * (rng.normal(size=(n, dims)) * scale) @ axes.T).astype(np.float32)
+
+
+def torch_fidelity_frechet(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
+    """torch-fidelity 0.4's ``fid_statistics_to_metric``: the roots of ``np.linalg.eigvals(sigma1 @ sigma2)``."""
+    diff = mu1 - mu2
+    tr_covmean = np.sum(np.sqrt(np.linalg.eigvals(sigma1.dot(sigma2)).astype("complex128")).real)
+    return float(diff.dot(diff) + np.trace(sigma1) + np.trace(sigma2) - 2 * tr_covmean)
+
+
+def exact_frechet(real: np.ndarray, fake: np.ndarray) -> float:
+    """The distance from two (n, D) feature sets themselves, for n <= D: Tr((S1 S2)^(1/2)) is the sum of the
+    singular values of A1 A2^T / (n - 1) (A the centred features, n x n): no roots of rounding-noise eigenvalues."""
+    x, y = real.astype(np.float64), fake.astype(np.float64)
+    a, b, diff = x - x.mean(axis=0), y - y.mean(axis=0), x.mean(axis=0) - y.mean(axis=0)
+    nuclear = np.linalg.svd(a @ b.T, compute_uv=False).sum() / (len(a) - 1)
+    return float(diff @ diff + ((a * a).sum() + (b * b).sum()) / (len(a) - 1) - 2 * nuclear)
+
+
+def best_of(repeats: int, fn, *args) -> tuple[float, list[float], float]:
+    """(fastest seconds, all seconds, value) of ``repeats`` CPU runs of ``fn(*args)``: other processes on a
+    shared machine slow single runs down."""
+    runs = [timed(fn, *args, device=torch.device("cpu")) for _ in range(repeats)]
+    seconds = [t for t, _ in runs]
+    return min(seconds), [round(t, 4) for t in seconds], float(runs[0][1])
+
+
+def bench_frechet(n: int, dims: int, repeats: int) -> dict:
+    """Seconds and values of the three Fréchet distances on the statistics of two (n, dims) feature sets; for
+    n <= dims also their relative differences to the exact value (``exact_frechet``)."""
+    from pytorch_fid.fid_score import calculate_frechet_distance
+
+    from hmogbench.metrics import frechet_distance, statistics
+
+    cpu = torch.device("cpu")
+    real, fake = decaying_features(n, dims, 1), decaying_features(n, dims, 2, decay=1.2)
+    stats_seconds, stats = timed(lambda: (*statistics(real), *statistics(fake)), device=cpu)
+    ours_seconds, ours_runs, ours = best_of(repeats, frechet_distance, *stats)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SciPy 1.16-1.17: sqrtm's disp is deprecated
+        ref_seconds, ref_runs, ref = best_of(repeats, calculate_frechet_distance, *stats)
+        tf_seconds, tf_runs, tf = best_of(repeats, torch_fidelity_frechet, *stats)
+    print(f"Fréchet distance, D = {dims}, 2 x {n} features: hmogbench {ours_seconds:.2f} s, pytorch-fid "
+          f"{ref_seconds:.2f} s, torch-fidelity's formula {tf_seconds:.2f} s; relative differences to pytorch-fid "
+          f"{(ours - ref) / ref:.1e} (hmogbench), {(tf - ref) / ref:.1e} (torch-fidelity)")
+    record = {"dims": dims, "n_per_set": n, "seconds": round(ours_seconds, 4), "where": "cpu (numpy/scipy)",
+              "seconds_of_each_run": ours_runs, "statistics_seconds": round(stats_seconds, 3), "fd": ours,
+              "pytorch_fid": {"seconds": round(ref_seconds, 4), "seconds_of_each_run": ref_runs, "fd": ref},
+              "torch_fidelity_formula": {"seconds": round(tf_seconds, 4), "seconds_of_each_run": tf_runs, "fd": tf},
+              "relative_difference_to_pytorch_fid": (ours - ref) / ref,
+              "torch_fidelity_relative_difference_to_pytorch_fid": (tf - ref) / ref,
+              "speedup_vs_pytorch_fid": round(ref_seconds / ours_seconds, 1)}
+    if n <= dims:
+        exact = exact_frechet(real, fake)
+        record["exact"] = {"fd": exact, "relative_differences": {
+            name: (value - exact) / exact for name, value in (("hmogbench", ours), ("pytorch_fid", ref),
+                                                               ("torch_fidelity_formula", tf))}}
+        print("  relative differences to the exact value: " + ", ".join(
+            f"{name} {value:.1e}" for name, value in record["exact"]["relative_differences"].items()))
+    return record
+
+
+def frechet_figures(dims: int, repeats: int) -> dict:
+    """``bench_frechet`` for full-rank (2 x 4096) and rank-deficient (2 x 300) statistics; the first is the
+    headline figure (the keys ``dims``, ``n_per_set``, ``seconds`` (the fastest run) and ``where``)."""
+    return {**bench_frechet(4096, dims, repeats), "rank_deficient": bench_frechet(300, dims, repeats)}
+
+
 def main() -> None:
-    from hmogbench.metrics import fid_from_features, knn_score
+    from hmogbench.metrics import knn_score
     from hmogbench.metrics.knn import DEFAULT_CHUNK_ELEMENTS
     from hmogbench.metrics.weights import resolve_weights
 
@@ -66,9 +146,21 @@ def main() -> None:
     parser.add_argument("--knn-dim", type=int, default=2048)
     parser.add_argument("--fid-weights", help="fid-inception weights (default: the usual search)")
     parser.add_argument("--knn-only", action="store_true", help="time the k-NN only (no feature extraction, no FD)")
+    parser.add_argument("--fd-only", action="store_true",
+                        help="time the Fréchet distances only (CPU; no feature extraction, no k-NN)")
+    parser.add_argument("--fd-repeats", type=int, default=3,
+                        help="runs of each Fréchet distance; the fastest is reported (default: 3)")
     parser.add_argument("--out", help="JSON file (default: results/bench/metrics_<device type>.json; "
-                                      "with --knn-only: knn_<device type>.json)")
+                                      "with --knn-only: knn_<device type>.json; with --fd-only: "
+                                      "metrics_fd_cpu.json)")
     args = parser.parse_args()
+    if args.fd_only:
+        at_start = device_info(torch.device("cpu"))
+        record = {"frechet_distance": frechet_figures(args.knn_dim, args.fd_repeats),
+                  "torch_threads": torch.get_num_threads()}
+        out = Path(args.out or "results/bench/metrics_fd_cpu.json")
+        print(f"-> {write_record(out, record, vars(args), torch.device('cpu'), at_start)}")
+        return
     device = prepare_device(args.device)  # hmogbench/device.py: auto resolved, TF32 off unless $HMOGBENCH_TF32=1
     at_start = device_info(device)
     out = Path(args.out or f"results/bench/{'knn' if args.knn_only else 'metrics'}_{device.type}.json")
@@ -113,12 +205,8 @@ def main() -> None:
     for space, figures in extraction.items():
         print(f"{space}: {figures.get('images_per_s', figures.get('skipped'))} images/s")
 
-    fd_seconds, _ = timed(fid_from_features, real[:4096], fake[:4096], device=torch.device("cpu"))
-    print(f"Fréchet distance, D = {args.knn_dim} (statistics + sqrtm, CPU): {fd_seconds:.1f} s")
-
     record = {"feature_extraction": extraction, "knn": knn_figures,
-              "frechet_distance": {"dims": args.knn_dim, "n_per_set": 4096, "seconds": round(fd_seconds, 2),
-                                   "where": "cpu (numpy/scipy)"},
+              "frechet_distance": frechet_figures(args.knn_dim, args.fd_repeats),
               "torch_threads": torch.get_num_threads()}
     print(f"-> {write_record(out, record, vars(args), device, at_start)}")
 

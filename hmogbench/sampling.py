@@ -52,20 +52,48 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
     return pixels.permute(0, 2, 3, 1).cpu().numpy()
 
 
+def to_unit_float(x: torch.Tensor) -> np.ndarray:
+    """Model output (B, C, H, W) in [-1, 1] -> float32 (B, H, W, C) in [0, 1], ``x * 0.5 + 0.5`` unrounded: what
+    the authors' evaluation fed the Inception network."""
+    return (x.detach().float().clamp(-1, 1) * 0.5 + 0.5).permute(0, 2, 3, 1).cpu().numpy()
+
+
+# how samples reach the feature networks: rounded to uint8 (as a saved image), or the float output (the authors')
+FAKE_PIXELS = {"uint8": to_uint8, "float": to_unit_float}
+
+
+def samples_record(run: str | Path, cfg: TrainConfig, images: np.ndarray, z_seed: int, config: dict,
+                   device: str | torch.device) -> dict:
+    """The sidecar of ``images`` (count, H, W, C) drawn from ``run``: the generator file and its sha256, its
+    TrainConfig, the steps it trained, the count, z's seed, the shape, the pixels' type ('uint8' or 'float',
+    ``FAKE_PIXELS``) and the provenance of ``config``.
+    ``hmogbench sample`` writes it beside its .npy; ``hmogbench evaluate`` puts it in each metrics record."""
+    from .provenance import file_digest, provenance
+
+    path = generator_path(run)
+    return {"generator": str(path), "generator_sha256": file_digest(path, "sha256"), "config": cfg.to_dict(),
+            "steps_trained": torch.load(path, map_location="cpu", weights_only=False).get("step"),
+            "count": int(len(images)), "z_seed": z_seed, "shape": list(images.shape),
+            "pixels": "uint8" if images.dtype == np.uint8 else "float", "provenance": provenance(config, device)}
+
+
 @torch.no_grad()
 def sample_images(G: nn.Module, count: int, seed: int, batch_size: int = 100,
-                  device: str | torch.device = "cpu", progress: bool = False) -> np.ndarray:
-    """``count`` samples of G as uint8 (count, H, W, C), in batches of ``batch_size`` (thesis: 100).
+                  device: str | torch.device = "cpu", progress: bool = False, pixels: str = "uint8") -> np.ndarray:
+    """``count`` samples of G as uint8 (count, H, W, C), in batches of ``batch_size`` (thesis: 100); with
+    ``pixels='float'`` as float32 in [0, 1] instead (``FAKE_PIXELS``).
 
     Any randomness inside G (MEGAN's Gumbel choice) comes from torch's RNG seeded with ``seed``
     for the duration of the call; the caller's RNG state is restored afterwards."""
     from tqdm.auto import tqdm
 
+    if pixels not in FAKE_PIXELS:
+        raise ValueError(f"pixels must be one of {', '.join(FAKE_PIXELS)}, got {pixels!r}")
     z = draw_z(count, G.z_dim, seed)
     devices = [torch.device(device)] if torch.device(device).type == "cuda" else []
     out = []
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         for start in tqdm(range(0, count, batch_size), disable=not progress, desc="sampling", unit="batch"):
-            out.append(to_uint8(G(z[start : start + batch_size].to(device))))
+            out.append(FAKE_PIXELS[pixels](G(z[start : start + batch_size].to(device))))
     return np.concatenate(out) if out else np.zeros((0,), np.uint8)

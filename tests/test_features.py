@@ -2,6 +2,7 @@
 
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,11 +12,13 @@ import torch.nn.functional as F
 import torchvision
 import torchvision.transforms.functional as TF
 
+from hmogbench import feature_spaces
+from hmogbench.feature_spaces import FeatureSpace, WeightsSource
 from hmogbench.metrics.features import extract_features
 from hmogbench.metrics.score import fd_name
 from hmogbench.metrics.spaces import SPACES, Extractor, load_space, thesis_preprocess
-from hmogbench.metrics.weights import (FID_WEIGHTS_NAME, WeightsInfo, inspect_weights, pytorch_fid_hub,
-                                       resolve_weights, weights_status)
+from hmogbench.metrics.weights import (FID_WEIGHTS_NAME, WeightsInfo, candidate_paths, inspect_weights,
+                                       pytorch_fid_hub, resolve_weights, weights_status)
 
 RECON_SHA256 = "b819afcf1ffe1e4f23ada6407c24766ae79043acfba4ada367f8cf920e64aa39"
 
@@ -104,6 +107,25 @@ def test_pixels_are_scaled_and_flattened_in_any_batching():
     with pytest.raises(ValueError, match="takes no weights"):
         load_space("pixels", weights="x.pth")
     assert SPACES["fid-inception"].dims == 2048 and SPACES["pixels"].dims is None
+    assert load_space("pixels", precision="bf16").precision == "fp32"  # no network: its only precision
+
+
+def test_weights_are_looked_up_as_the_registry_says(no_weights_anywhere, tmp_path, monkeypatch):
+    source = WeightsSource("HMOGBENCH_TOY_WEIGHTS", ("toy-12345678.pth",), "https://example.org/w/toy-12345678.pth",
+                           {"12345678": "official"})
+    toy = FeatureSpace("toy", "a toy network", table_order=9, preprocess="thesis_preprocess",
+                       network="thesis_inception", weights=source)
+    monkeypatch.setattr(feature_spaces, "SPACES", {**SPACES, toy.name: toy})
+    assert candidate_paths("toy")[0] == Path("resources/inception/toy-12345678.pth")
+    with pytest.raises(FileNotFoundError, match=r"Put toy-12345678.pth at resources/inception/toy-12345678.pth .*"
+                                                r"\$HMOGBENCH_TOY_WEIGHTS. The file is at https://example.org/w/"):
+        resolve_weights("toy")
+    (tmp_path / "mine.pth").write_bytes(b"m")
+    monkeypatch.setenv("HMOGBENCH_TOY_WEIGHTS", str(tmp_path / "mine.pth"))
+    assert resolve_weights("toy").path == tmp_path / "mine.pth" and resolve_weights("toy").status == "unverified"
+    assert weights_status("toy", "12345678" + "0" * 56) == "official"
+    with pytest.raises(ValueError, match=r"'pixels' has no weights; spaces with weights: \['fid-inception', 'thes"):
+        resolve_weights("pixels")
 
 
 def test_fid_inception_loads_the_shared_weights_through_pytorch_fid(shared_data):

@@ -1,17 +1,44 @@
-"""Fréchet distance: pytorch-fid's statistics and formula, its sanity levels, and the SciPy >= 1.18 fallback."""
+"""Fréchet distance: pytorch-fid's statistics and value from our own eigenvalue computation (no sqrtm), on
+singular covariances too, against pytorch-fid's ``calculate_frechet_distance`` and an independent exact value."""
+
+import contextlib
+import io
+import subprocess
+import sys
+import warnings
 
 import numpy as np
 import pytest
 import scipy.linalg
 from pytorch_fid import fid_score
 
-from hmogbench.metrics.fid import fid_from_features, frechet_distance, statistics
+from hmogbench.metrics import fid
+from hmogbench.metrics.fid import fid_from_features, frechet_distance, psd_factor, statistics, trace_sqrt_product
+
+WEIGHTS = "inception/pt_inception-2015-12-05-RECON-fcNaN.pth"
 
 
 def features(seed, n=400, dim=12, shift=0.0, scale=1.0):
     rng = np.random.default_rng(seed)
     mixing = rng.normal(size=(dim, dim)) / np.sqrt(dim)
     return (rng.normal(size=(n, dim)) @ mixing * scale + shift).astype(np.float32)
+
+
+def pytorch_fid(x, y):
+    """pytorch-fid 0.3.0's own distance of the same statistics (its sqrtm, under SciPy < 1.18)."""
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")  # SciPy 1.16-1.17: sqrtm's disp is deprecated
+        return float(fid_score.calculate_frechet_distance(*statistics(x), *statistics(y)))
+
+
+def exact(x, y):
+    """The distance from the features themselves: Tr((S1 S2)^(1/2)) = ||A1 A2^T||_* / sqrt((N1-1)(N2-1)), A the
+    centred features (the singular values of a product of N x N size; no square roots of eigenvalues)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    a, b = x - x.mean(axis=0), y - y.mean(axis=0)
+    nuclear = np.linalg.svd(a @ b.T, compute_uv=False).sum() / np.sqrt((len(x) - 1) * (len(y) - 1))
+    diff = x.mean(axis=0) - y.mean(axis=0)
+    return diff @ diff + np.trace(np.cov(x, rowvar=False)) + np.trace(np.cov(y, rowvar=False)) - 2 * nuclear
 
 
 def test_statistics_are_pytorch_fids_float64_mean_and_covariance():
@@ -25,7 +52,7 @@ def test_statistics_are_pytorch_fids_float64_mean_and_covariance():
 
 def test_distance_to_itself_is_zero_and_grows_with_a_shift():
     x = features(1)
-    assert abs(fid_from_features(x, x)) < 1e-8
+    assert abs(fid_from_features(x, x)) < 1e-12
     shifts = [0.1, 0.5, 2.0]
     values = [fid_from_features(x, x + s) for s in shifts]
     # a pure shift keeps the covariance: FD = |shift|^2 * D exactly
@@ -38,24 +65,119 @@ def test_matches_the_closed_form_for_diagonal_gaussians():
     var1, var2 = np.array([1.0, 4.0, 9.0]), np.array([4.0, 1.0, 1.0])
     expected = ((mu1 - mu2) ** 2).sum() + (var1 + var2 - 2 * np.sqrt(var1 * var2)).sum()
     assert frechet_distance(mu1, np.diag(var1), mu2, np.diag(var2)) == pytest.approx(expected, rel=1e-12)
+    # singular diagonals: zero variances in one, in the other and in both
+    var1, var2 = np.array([0.0, 4.0, 0.0, 2.0]), np.array([3.0, 0.0, 0.0, 5.0])
+    expected = (var1 + var2 - 2 * np.sqrt(var1 * var2)).sum()
+    assert frechet_distance(np.zeros(4), np.diag(var1), np.zeros(4), np.diag(var2)) == pytest.approx(expected,
+                                                                                                        rel=1e-12)
 
 
-def test_works_when_sqrtm_has_no_disp_argument(monkeypatch):
-    x, y = features(3), features(4, shift=0.3, scale=1.5)
-    expected = fid_from_features(x, y)
-    original = scipy.linalg.sqrtm
-    calls = []
+def _with_constant_dimension(x, value):
+    x = x.copy()
+    x[:, 3] = value
+    return x
 
-    def sqrtm_scipy_1_18(matrix):  # SciPy 1.18 removed disp (and blocksize)
+
+SMALL_CASES = {  # (real, fake) feature sets, D = 12
+    "full rank": (features(10), features(11, shift=0.3, scale=1.5)),
+    "N < D": (features(12, n=8), features(13, n=9, shift=0.3)),
+    "N = 5 and 6": (features(14, n=5), features(15, n=6, scale=2.0)),
+    "duplicated features": (np.concatenate([features(16, n=20)] * 3), np.concatenate([features(17, n=25)] * 2)),
+    "a constant dimension in one": (_with_constant_dimension(features(18), 1.0), features(19, shift=0.2)),
+    "a constant dimension in both": (_with_constant_dimension(features(20), 1.0),
+                                     _with_constant_dimension(features(21, shift=0.2), 2.0)),
+}
+
+
+@pytest.mark.parametrize("case", SMALL_CASES)
+def test_equals_pytorch_fid_and_the_exact_value_on_singular_covariances(case):
+    x, y = SMALL_CASES[case]
+    ours, expected = fid_from_features(x, y), exact(x, y)
+    assert expected > 0.1
+    assert ours == pytest.approx(pytorch_fid(x, y), rel=1e-6)
+    # closer to the exact value than pytorch-fid: its sqrtm adds the roots of rounding-noise eigenvalues
+    assert ours == pytest.approx(expected, rel=1e-12)
+    assert fid_from_features(y, x) == pytest.approx(ours, rel=1e-12)  # symmetric
+
+
+def test_singular_covariances_are_factorised_at_their_rank():
+    x = features(22, n=8)
+    r = psd_factor(statistics(x)[1])
+    assert r.shape == (12, 7)  # 8 samples: rank N - 1
+    assert np.abs(r @ r.T - statistics(x)[1]).max() < 1e-12
+    assert psd_factor(np.zeros((3, 3))).shape == (3, 0)
+    assert trace_sqrt_product(np.zeros((3, 3)), np.eye(3)) == 0.0
+
+
+def test_no_sqrtm_is_called(monkeypatch):
+    """pytorch-fid 0.3.0 calls sqrtm(disp=False), which SciPy 1.18 removed; we call no sqrtm at all."""
+    x, y = SMALL_CASES["N < D"]
+    expected = pytorch_fid(x, y)
+
+    def no_sqrtm(*args, **kwargs):
+        raise AssertionError("scipy.linalg.sqrtm was called")
+
+    monkeypatch.setattr(scipy.linalg, "sqrtm", no_sqrtm)
+    monkeypatch.setattr(fid_score.linalg, "sqrtm", no_sqrtm)
+    assert fid_from_features(x, y) == pytest.approx(expected, rel=1e-6)
+    with pytest.raises(AssertionError, match="sqrtm was called"):  # the reference does call it
+        fid_score.calculate_frechet_distance(*statistics(x), *statistics(y))
+
+
+def test_the_distance_needs_no_pytorch_fid():
+    """fid.py runs with pytorch-fid unimportable (its network stays in use elsewhere, its distance does not)."""
+    code = ("import sys, importlib.util, numpy as np; sys.modules['pytorch_fid'] = None; "
+            f"spec = importlib.util.spec_from_file_location('fid', {fid.__file__!r}); "
+            "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); "
+            "x = np.random.default_rng(0).normal(size=(20, 4)); print(m.fid_from_features(x, x + 1))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert float(out.stdout) == pytest.approx(4.0, rel=1e-12)  # a shift by 1 in 4 dimensions
+
+
+def test_a_failed_eigensolver_is_retried_with_pytorch_fids_offset(monkeypatch):
+    """As pytorch-fid where its root is not finite: eps I added to both covariances for the root only."""
+    x, y = features(23), features(24, scale=1.5)
+    (mu1, s1), (mu2, s2) = statistics(x), statistics(y)
+    offset = 1e-6 * np.eye(12)
+    expected = (((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2)
+                - 2 * trace_sqrt_product(s1 + offset, s2 + offset))
+    original, calls = np.linalg.eigvalsh, []
+
+    def fails_once(matrix):
         calls.append(matrix.shape)
+        if len(calls) == 1:
+            raise np.linalg.LinAlgError("Eigenvalues did not converge")
         return original(matrix)
 
-    monkeypatch.setattr(scipy.linalg, "sqrtm", sqrtm_scipy_1_18)
-    with pytest.raises(TypeError, match="disp"):  # pytorch-fid 0.3.0 as is fails
-        fid_score.calculate_frechet_distance(*statistics(x), *statistics(y))
-    assert fid_from_features(x, y) == pytest.approx(expected, rel=1e-10)
-    assert calls == [(12, 12)]
-    assert fid_score.linalg is scipy.linalg  # pytorch-fid's module is left as it was
+    monkeypatch.setattr(np.linalg, "eigvalsh", fails_once)
+    with pytest.warns(RuntimeWarning, match="adding 1e-06 to diagonal of cov estimates"):
+        value = frechet_distance(mu1, s1, mu2, s2)
+    assert len(calls) == 2 and value == pytest.approx(expected, rel=1e-12)
+    assert value != pytest.approx(fid_from_features(x, y), rel=1e-9)  # the offset changed the root, by a little
+    assert value == pytest.approx(fid_from_features(x, y), rel=1e-4)
+
+
+def test_covariances_that_are_not_covariances_are_refused():
+    mu = np.zeros(3)
+    indefinite = np.diag([1.0, -1.0, 0.0])
+    with pytest.raises(ValueError, match="Imaginary component"):  # pytorch-fid refuses it too
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fid_score.calculate_frechet_distance(mu, indefinite, mu, np.eye(3))
+    with pytest.raises(ValueError, match="statistics 1: the covariance is not positive semi-definite"):
+        frechet_distance(mu, indefinite, mu, np.eye(3))
+    with pytest.raises(ValueError, match="statistics 2: the covariance is not positive semi-definite"):
+        frechet_distance(mu, np.eye(3), mu, np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
+    with pytest.raises(ValueError, match=r"statistics 2: the covariance is not symmetric \(max \|sigma - sigma\^T\| "
+                                         r"= 1\)"):
+        frechet_distance(mu, np.eye(3), mu, np.triu(np.ones((3, 3))))
+    with pytest.raises(ValueError, match=r"statistics 1: expected a mean \(D,\) and a covariance \(D, D\), got "
+                                         r"\(3,\) and \(2, 2\)"):
+        frechet_distance(mu, np.eye(2), mu, np.eye(3))
+    with pytest.raises(ValueError, match="differ in dimension: 3 vs 2"):
+        frechet_distance(mu, np.eye(3), np.zeros(2), np.eye(2))
+    with pytest.raises(ValueError, match="statistics 1: the mean or covariance contains NaN"):
+        frechet_distance(mu, np.full((3, 3), np.nan), mu, np.eye(3))
 
 
 def test_bad_features_are_refused():
@@ -65,3 +187,51 @@ def test_bad_features_are_refused():
         statistics(np.full((4, 3), np.inf))
     with pytest.raises(ValueError, match=r"same D, got \(400, 12\) and \(400, 5\)"):
         fid_from_features(features(6), features(7, dim=5))
+
+
+def decaying_features(n, dims, seed, decay):
+    """Non-negative (n, dims) features with an Inception-like covariance spectrum (i^-decay, random axes)."""
+    rng = np.random.default_rng(seed)
+    axes, _ = np.linalg.qr(rng.normal(size=(dims, dims)))
+    return np.abs(0.3 + 0.5 * (rng.normal(size=(n, dims)) * np.arange(1, dims + 1) ** (-decay / 2)) @ axes.T)
+
+
+@pytest.mark.slow  # ~30 s: pytorch-fid's 2048 x 2048 sqrtm
+def test_full_rank_2048_d_equals_pytorch_fid():
+    x, y = decaying_features(4096, 2048, 0, 1.0), decaying_features(4096, 2048, 1, 1.2)
+    assert psd_factor(statistics(x)[1]).shape == (2048, 2048)  # full rank: plain Cholesky
+    ours = fid_from_features(x, y)
+    assert ours > 0.5 and ours == pytest.approx(pytorch_fid(x, y), rel=1e-9)
+
+
+@pytest.fixture(scope="module")
+def mnist_and_fashion_features(shared_data):
+    """fid-inception features of 200 MNIST and 200 Fashion-MNIST test images (~30 s of CPU Inception on 2
+    threads; the session's 1 thread is restored after)."""
+    import torch
+
+    from hmogbench.data.idx import read_idx
+    from hmogbench.metrics import extract_features, load_images, load_space
+
+    extractor = load_space("fid-inception", weights=shared_data / WEIGHTS)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        return [extract_features(load_images(read_idx(shared_data / name / "t10k-images-idx3-ubyte.gz")[:200]),
+                                 extractor, batch_size=50) for name in ("mnist", "fashion_mnist")]
+    finally:
+        torch.set_num_threads(threads)
+
+
+@pytest.mark.slow  # ~45 s: 400 CPU Inception passes, one 2048 x 2048 sqrtm
+def test_real_inception_features_rank_deficient_equal_pytorch_fid(mnist_and_fashion_features):
+    mnist, fashion = mnist_and_fashion_features
+    assert mnist.shape == fashion.shape == (200, 2048)
+    assert psd_factor(statistics(mnist)[1]).shape[1] == 199  # 200 samples in 2048-d: rank N - 1
+    ours, reference = fid_from_features(mnist, fashion), pytorch_fid(mnist, fashion)
+    assert 50 < ours < 500  # two very different data sets
+    assert ours == pytest.approx(reference, rel=1e-6)
+    assert ours == pytest.approx(exact(mnist, fashion), rel=1e-10)
+    within = fid_from_features(mnist[:100], mnist[100:])  # two halves of one set: far smaller
+    assert 0 < within < ours / 3 and within == pytest.approx(exact(mnist[:100], mnist[100:]), rel=1e-10)
+

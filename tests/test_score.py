@@ -37,7 +37,7 @@ def write_folder(folder, arrays, suffixes=(".png",)):
     return folder
 
 
-@pytest.mark.slow  # ~1 min: 64 Inception passes and two 2048 x 2048 sqrtm
+@pytest.mark.slow  # ~1 min: 64 Inception passes (ours) and pytorch-fid's own pipeline with its 2048 x 2048 sqrtm
 def test_fid_inception_equals_pytorch_fid_on_the_same_folders(shared_data, tmp_path):
     weights = shared_data / "inception" / "pt_inception-2015-12-05-RECON-fcNaN.pth"
     real = write_folder(tmp_path / "real", blobs(0, 16))  # gray PNGs
@@ -61,7 +61,7 @@ def test_score_levels_in_pixel_space():
     assert abs(alike["knn_real_pct"] - 50) < 15 and abs(alike["knn_fake_pct"] - 50) < 15
     assert alike["fd_name"] == "FD (pixels)" and alike["feature_dims"] == 16 * 16 and alike["weights"] is None
     itself = score(same_a[:, None], same_a[:, None].clone(), features="pixels", k=3, rule="majority")
-    assert abs(itself["fd"]) < 1e-3 and itself["knn_rule"] == "majority"  # sqrtm of a singular covariance
+    assert abs(itself["fd"]) < 1e-3 and itself["knn_rule"] == "majority"  # a singular covariance
     inverted = score(same_a[:, None], 255 - same_a[:, None], features="pixels")
     assert inverted["knn_real_pct"] == 100.0 and inverted["knn_fake_pct"] == 100.0
     assert inverted["fd"] > alike["fd"] > itself["fd"]

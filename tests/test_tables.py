@@ -9,14 +9,19 @@ import pytest
 from hmogbench.tables.collect import aggregate, read_records
 from hmogbench.tables.compare import CLAIMS, agrees, published_numbers, spearman
 from hmogbench.tables.grid import DATASETS, paper_models, thesis_tables
+from hmogbench.tables.render import rank_deficiency_note
 from hmogbench.tables.write import write_tables
 
 
 def record(path, model, seed, *, space="pixels", fd=10.0, real=60.0, fake=70.0, status=None, dataset="mnist",
-           n=100):
+           n=100, n_real=None, dims=None):
+    """A metrics record; ``dims`` None: written before records carried feature_dims."""
     rec = {"features": space, "fd_name": f"FD ({space})", "fd": fd, "knn_real_pct": real, "knn_fake_pct": fake,
-           "n_real": n, "n_fake": n, "weights": {"status": status, "sha256": "abc"} if status else None,
+           "n_real": n if n_real is None else n_real, "n_fake": n,
+           "weights": {"status": status, "sha256": "abc"} if status else None,
            "fake_source": {"config": {"dataset": dataset, "model": model, "seed": seed}, "steps_trained": 7}}
+    if dims is not None:
+        rec["feature_dims"] = dims
     file = path / space / dataset / model / f"seed{seed}.json"
     file.parent.mkdir(parents=True, exist_ok=True)
     file.write_text(json.dumps(rec))
@@ -50,6 +55,10 @@ def test_bad_record_sets_are_refused_with_the_file_named(tmp_path):
     wrong = record(tmp_path, "FC", 2020, dataset="celeba")
     with pytest.raises(ValueError, match=r"a celeba run, but the tables are mnist's"):
         read_records([a, wrong], "mnist")
+    unknown = record(tmp_path / "u", "FC", 2019, space="clip-vit")
+    with pytest.raises(ValueError, match=r"clip-vit/mnist/FC/seed2019.json: feature space 'clip-vit' is not one "
+                                         r"of fid-inception, thesis-inception, pixels"):
+        read_records([unknown], "mnist")
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps({"features": "pixels"}))
     with pytest.raises(ValueError, match="broken.json: not a metrics record"):
@@ -144,3 +153,27 @@ def test_other_spaces_compare_orderings_only(tmp_path):
     assert "rank of FD (regenerated / published)" in diff
     # claims are still checked in every space
     assert diff.count("### Claims") == 3
+
+
+def test_rank_deficiency_is_noted_where_n_is_at_most_d():
+    assert rank_deficiency_note(16, 16).startswith("N = 16 ≤ 16: the 16-d covariance is rank-deficient")
+    assert rank_deficiency_note(17, 16) == "" and rank_deficiency_note(5, None) == ""
+
+
+@pytest.mark.parametrize("n, n_real, dims, noted", [
+    (163, None, 2048, "N = 163 ≤ 2048"),  # both sets small
+    (10000, 163, 2048, "N = 163 ≤ 2048"),  # the real set is the small one
+    (3000, None, 2048, None),  # N > D: full-rank covariances are possible
+    (163, None, None, None),  # a record from before feature_dims: nothing is claimed
+])
+def test_captions_say_when_the_covariance_is_rank_deficient(tmp_path, n, n_real, dims, noted):
+    files = [record(tmp_path / "r", model, 2019, space="thesis-inception", status="official", n=n, n_real=n_real,
+                    dims=dims) for model in ("FC", "HME-5")]
+    tex, md, diff = (p.read_text() for p in write_tables("mnist", files, tmp_path / "tables"))
+    if noted is None:
+        assert "rank-deficient" not in tex + md + diff
+        return
+    note = f"{noted}: the 2048-d covariance is rank-deficient, so the FD is computed from singular covariances."
+    assert md.count(note) == 2  # the captions of Tables 5.3 and 5.8
+    assert diff.count(note) == 1 and "images per set. " + note in diff  # the space's "about" text
+    assert tex.count(noted.replace("≤", r"$\leq$")) == 2 and "≤" not in tex

@@ -72,11 +72,12 @@ def test_paper_grid_dry_run(tmp_path):
     counts = _job_counts(out.stdout)
     # the default target: tables, the figures of every HME (40) and ME (40) model's first seed, the toy runs
     assert counts["figures"] == counts["figures_me"] == 5 * 8 and counts["toy"] == 1
-    assert counts["train"] == 5 * 29 and counts["sample"] == 5 * 29 * 5
-    assert counts["fake_features"] == counts["score"] == 5 * 29 * 5 * 2
+    assert counts["train"] == counts["evaluate"] == 5 * 29  # one evaluation job per (set, model): all seeds, spaces
+    assert "sample" not in counts and "score" not in counts and sum(counts.values()) <= 1000
     assert counts["real_features"] == 5 * 2 and counts["tables"] == 5 and counts["prepare_data"] == 5
     assert "--seeds 2019 2020 2021 2022 2023 --batch-mode auto" in out.stdout
     assert "--features fid-inception --limit 10000 --precision fp32" in out.stdout  # the fp32 reference
+    assert "--spaces thesis-inception fid-inception --count 10000" in out.stdout
     per_seed = _run("-n", "--cores", "8", "--directory", str(tmp_path), "--snakefile", str(ROOT / "Snakefile"),
                     "tables/celeba.tex", "--config", "batch_seeds=False")
     assert per_seed.returncode == 0, per_seed.stderr[-3000:]
@@ -90,7 +91,7 @@ def test_paper_grid_dry_run_with_the_slurm_profile(tmp_path):
                "--snakefile", str(ROOT / "Snakefile"), "tables/celeba.tex")
     assert out.returncode == 0, out.stderr[-3000:]
     counts = _job_counts(out.stdout)
-    assert counts["train"] == 29 and counts["score"] == 29 * 5 * 2
+    assert counts["train"] == counts["evaluate"] == 29
 
 
 def test_smoke_grid_end_to_end(shared_data, tmp_path):
@@ -135,9 +136,11 @@ def test_smoke_grid_end_to_end(shared_data, tmp_path):
     diff = (work / "tables" / "mnist.diff.md").read_text()
     assert "### Claims" in diff and "Linear mixtures beat FC on FID" in diff
     assert "absolute values are **not** compared" in diff  # pixels is not the thesis's space
-    # logs for every rule, temporary samples and fake features removed
+    # logs for every rule; samples and fake features stayed in memory (keep_samples, keep_features: false)
     assert (work / "logs" / "train" / "mnist" / "FC.log").exists()
-    assert not list((work / "results" / "samples").rglob("*.npy"))
+    assert (work / "logs" / "evaluate" / "mnist" / "MGAN-4.log").exists()
+    assert not (work / "results" / "samples").exists()
+    assert not list((work / "results" / "features").rglob("seed*.npy"))
     assert (work / "results" / "runs" / "mnist" / "MGAN-4" / "seed2020" / "generator.pt").exists()
     again = _run("-n", *args)
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr

@@ -1,7 +1,8 @@
 """A cache of the features of fixed image sets (the real test sets), computed once per feature space.
 
-Key: sha256 of the image array (dtype, shape and bytes) + feature space + weights sha256 + code version +
-the device type and the precision the network ran in (fp32, tf32, bf16, fp16). Entries are
+Key: sha256 of the image array (dtype, shape and bytes) + feature space + weights sha256 + code version (the
+package's, the shared feature plumbing's and the space's own registry ``code_version``) + the device type
+and the precision the network ran in (fp32, tf32, bf16, fp16). Entries are
 ``<cache_dir>/<space>/<key[:24]>.npz`` holding ``features`` (float32, N x D) and ``meta`` (the key's fields as
 JSON, checked on every read), written atomically. CPU and GPU fp32 features agree to float32 rounding, but
 a cached number is only ever reused on the kind of device and in the precision that made it.
@@ -19,7 +20,7 @@ import torch
 from .. import __version__
 from ..provenance import atomic_path
 from .features import extract_features
-from .spaces import FEATURE_CODE_VERSION, Extractor
+from .spaces import FEATURE_CODE_VERSION, Extractor, FeatureSpace
 
 
 def images_sha256(images: torch.Tensor) -> str:
@@ -30,13 +31,19 @@ def images_sha256(images: torch.Tensor) -> str:
     return digest.hexdigest()
 
 
+def code_version(space: FeatureSpace) -> str:
+    """The code that made a space's features: package, shared plumbing and the space's own version."""
+    return f"hmogbench {__version__}, features v{FEATURE_CODE_VERSION}, {space.name} v{space.code_version}"
+
+
 def cache_meta(images: torch.Tensor, extractor: Extractor) -> dict:
+    """The cache key's fields (JSON-able): images, space, weights, code version, device type, precision."""
     meta = {
         "images_sha256": images_sha256(images),
         "images_shape": list(images.shape),
         "space": extractor.space.name,
         "weights_sha256": extractor.weights.sha256 if extractor.weights else None,
-        "code_version": f"hmogbench {__version__}, features v{FEATURE_CODE_VERSION}",
+        "code_version": code_version(extractor.space),
         "device_type": extractor.device.type,
         "precision": extractor.precision,
     }

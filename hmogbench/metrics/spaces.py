@@ -1,13 +1,20 @@
-"""Feature spaces: the registry, each space's preprocessing and network.
+"""Feature spaces: each space's preprocessing and network, and ``load_space``, which puts them together.
 
+What defines a space (name, weights, dimension, precisions, which functions here it uses, ...) is its entry in
+the registry, hmogbench/feature_spaces.py (``SPACES``, ``FeatureSpace`` and ``get_space`` are re-exported here).
 Every space maps images, uint8 (B, C, H, W) in [0, 255] or float (B, C, H, W) in [0, 1] with C = 1 or 3,
 to float32 features (B, D):
 
 - ``fid-inception``: pytorch-fid's ``InceptionV3`` pool3 (D = 2048) with the TF FID weights; pytorch-fid's own
-  input handling (bilinear resize to 299, [0, 1] -> [-1, 1]); gray repeated to 3 channels as PIL's RGB conversion.
+  input handling (bilinear resize to 299, [0, 1] -> [-1, 1]); gray repeated to 3 channels as PIL's RGB conversion
+  (``fid_preprocess``, ``fid_inception``).
 - ``thesis-inception``: torchvision's ImageNet ``inception_v3`` as the thesis code used it (``fc`` = identity,
-  ``transform_input=True``, D = 2048); see ``thesis_preprocess``.
-- ``pixels``: the pixels in [0, 1], flattened (D = C * H * W).
+  ``transform_input=True``, D = 2048); see ``thesis_preprocess``, ``thesis_inception``.
+- ``pixels``: the pixels in [0, 1], flattened (D = C * H * W; ``to_unit``, no network).
+
+A registry entry names its ``preprocess`` (images -> network input) and ``network`` (``WeightsInfo`` ->
+``nn.Module``) functions of this module; a network's output is its features, or a list whose first item they
+are (pytorch-fid's ``InceptionV3`` returns the list of the blocks asked for).
 """
 
 from __future__ import annotations
@@ -21,38 +28,22 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..device import resolve_device, set_numerics, tf32_in_effect
+from ..feature_spaces import SPACES, FeatureSpace, get_space
 from .weights import WeightsInfo, pytorch_fid_hub, resolve_weights
 
-FEATURE_CODE_VERSION = 1  # bump when any space's preprocessing or network plumbing changes (cache key)
+__all__ = ["FEATURE_CODE_VERSION", "PRECISIONS", "SPACES", "Extractor", "FeatureSpace", "effective_precision",
+           "fid_inception", "fid_preprocess", "get_space", "load_space", "thesis_inception", "thesis_preprocess",
+           "to_rgb", "to_unit"]
+
+# bump when the plumbing every space shares (to_unit, Extractor) changes; a space's own preprocessing or
+# network has its registry entry's code_version (both are in the feature cache's key)
+FEATURE_CODE_VERSION = 1
 # opt-in speed: the networks under autocast in a lower precision (default fp32: the reference features), or in
-# float32 on TF32 tensor cores (GPU only; hmogbench/device.py sets the switches)
+# float32 on TF32 tensor cores (GPU only; hmogbench/device.py sets the switches); the registry's PRECISION_NAMES
 PRECISIONS = {"fp32": None, "tf32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 INCEPTION_SIZE = 299
-
-
-@dataclass(frozen=True)
-class FeatureSpace:
-    name: str
-    dims: int | None  # None: depends on the image size
-    needs_weights: bool
-    description: str
-
-
-SPACES = {space.name: space for space in (
-    FeatureSpace("fid-inception", 2048, True, "standard FID: pytorch-fid InceptionV3 pool3, TF FID weights"),
-    FeatureSpace("thesis-inception", 2048, True,
-                 "the thesis's extractor: torchvision ImageNet inception_v3, fc = identity (comparable with "
-                 "thesis Tables 5.3-5.12)"),
-    FeatureSpace("pixels", None, False, "raw pixels in [0, 1], flattened"),
-)}
-
-
-def get_space(name: str) -> FeatureSpace:
-    if name not in SPACES:
-        raise ValueError(f"unknown feature space {name!r}; expected one of {', '.join(SPACES)}")
-    return SPACES[name]
 
 
 def to_unit(images: torch.Tensor) -> torch.Tensor:
@@ -71,6 +62,12 @@ def to_rgb(x: torch.Tensor) -> torch.Tensor:
     if x.ndim != 4 or x.shape[1] not in (1, 3):
         raise ValueError(f"expected images of shape (B, C, H, W) with C = 1 or 3, got {tuple(x.shape)}")
     return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+
+
+def fid_preprocess(images: torch.Tensor) -> torch.Tensor:
+    """pytorch-fid's input -> float32 (B, 3, H, W) in [0, 1], gray to 3 channels (its InceptionV3 resizes to
+    299 and maps to [-1, 1] itself)."""
+    return to_rgb(to_unit(images))
 
 
 def thesis_preprocess(images: torch.Tensor) -> torch.Tensor:
@@ -106,7 +103,8 @@ class Extractor:
             return self.forward(images).float().flatten(1)
 
 
-def _fid_inception(weights: WeightsInfo) -> nn.Module:
+def fid_inception(weights: WeightsInfo) -> nn.Module:
+    """pytorch-fid's ``InceptionV3`` returning [pool3 (B, 2048, 1, 1)], ``weights`` loaded through torch.hub."""
     from pytorch_fid.inception import InceptionV3
 
     with pytorch_fid_hub(weights.path):
@@ -154,6 +152,19 @@ def effective_precision(requested: str, device: torch.device) -> str:
     return "tf32" if tf32_in_effect(device) else "fp32"
 
 
+def _function(name: str) -> Callable:
+    """The function of this module a registry entry names (its ``preprocess`` or ``network``)."""
+    function = globals().get(name)
+    if not callable(function):
+        raise ValueError(f"feature-space registry names {name!r}, expected a function of {__name__}")
+    return function
+
+
+def _features(output: torch.Tensor | list | tuple) -> torch.Tensor:
+    """A network's output -> its features: the tensor, or the first of a list (pytorch-fid's blocks)."""
+    return output[0] if isinstance(output, (list, tuple)) else output
+
+
 def load_space(name: str, *, weights: str | Path | None = None, device: str | torch.device = "cpu",
                allow_download: bool = False, precision: str = "fp32", channels_last: bool = False,
                compile_mode: str | None = None) -> Extractor:
@@ -161,21 +172,22 @@ def load_space(name: str, *, weights: str | Path | None = None, device: str | to
 
     Opt-in speed features, all off by default: ``precision`` 'bf16' or 'fp16' (autocast; features differ from
     fp32's by rounding, see benchmarks/bench_features.py), ``channels_last`` (the network's memory format),
-    ``compile_mode`` (``torch.compile`` of the network with this mode, e.g. 'default' or 'max-autotune')."""
+    ``compile_mode`` (``torch.compile`` of the network with this mode, e.g. 'default' or 'max-autotune').
+    A space computes in the first of its registry ``precisions`` any precision it has no option for (pixels:
+    no network, nothing to round)."""
     space = get_space(name)
     device = resolve_device(device)
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    precision = effective_precision(precision, device)
-    if not space.needs_weights:
-        if weights is not None:
-            raise ValueError(f"feature space {name!r} takes no weights (got {weights})")
-        return Extractor(space, None, device, to_unit)
-    info = resolve_weights(name, weights, allow_download=allow_download)
-    model = (_fid_inception(info) if name == "fid-inception" else thesis_inception(info)).to(device).eval()
+    precision = effective_precision(precision, device) if precision in space.precisions else space.precisions[0]
+    preprocess = _function(space.preprocess)
+    if space.weights is None and weights is not None:
+        raise ValueError(f"feature space {name!r} takes no weights (got {weights})")
+    info = resolve_weights(name, weights, allow_download=allow_download) if space.weights else None
+    if space.network is None:
+        return Extractor(space, info, device, preprocess, None, precision)
+    model = _function(space.network)(info).to(device).eval()
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     network = torch.compile(model, mode=compile_mode) if compile_mode is not None else model
-    if name == "fid-inception":
-        return Extractor(space, info, device, lambda x: network(to_rgb(to_unit(x)))[0], model, precision)
-    return Extractor(space, info, device, lambda x: network(thesis_preprocess(x)), model, precision)
+    return Extractor(space, info, device, lambda x: _features(network(preprocess(x))), model, precision)

@@ -12,28 +12,35 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..feature_spaces import SPACES
+
 METRICS = ("knn_real", "knn_fake", "fd")  # the thesis's columns: 5-NN Real, 5-NN Fake, FID (percent, percent, -)
 STD_DDOF = 0  # population std, NumPy's default (the thesis does not say which; its notebooks are not public)
 
 
 def read_record(path: str | Path) -> dict:
-    """One metrics file -> a flat row: space, fd_name, weights_status, dataset, model, seed, metrics, sizes."""
+    """One metrics file -> a flat row: space, fd_name, weights_status, dataset, model, seed, metrics, sizes
+    (n_real, n_fake, and feature_dims, None in records written before it was recorded)."""
     path = Path(path)
     try:
         rec = json.loads(path.read_text())
         config = rec["fake_source"]["config"]
         weights = rec.get("weights") or {}
-        return {"space": rec["features"], "fd_name": rec["fd_name"], "weights_status": weights.get("status"),
-                "weights_sha256": weights.get("sha256"), "dataset": config["dataset"], "model": config["model"],
-                "seed": int(config["seed"]), "steps": rec["fake_source"].get("steps_trained"),
-                "knn_real": float(rec["knn_real_pct"]), "knn_fake": float(rec["knn_fake_pct"]),
-                "fd": float(rec["fd"]), "n_real": int(rec["n_real"]), "n_fake": int(rec["n_fake"]),
-                "file": str(path)}
+        row = {"space": rec["features"], "fd_name": rec["fd_name"], "weights_status": weights.get("status"),
+               "weights_sha256": weights.get("sha256"), "dataset": config["dataset"], "model": config["model"],
+               "seed": int(config["seed"]), "steps": rec["fake_source"].get("steps_trained"),
+               "knn_real": float(rec["knn_real_pct"]), "knn_fake": float(rec["knn_fake_pct"]),
+               "fd": float(rec["fd"]), "n_real": int(rec["n_real"]), "n_fake": int(rec["n_fake"]),
+               "feature_dims": None if rec.get("feature_dims") is None else int(rec["feature_dims"]),
+               "file": str(path)}
     except FileNotFoundError:
         raise FileNotFoundError(f"metrics file {path} does not exist") from None
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise ValueError(f"{path}: not a metrics record of `hmogbench score --precomputed` "
                          f"(missing or bad {exc})") from None
+    if row["space"] not in SPACES:
+        raise ValueError(f"{path}: feature space {row['space']!r} is not one of {', '.join(SPACES)}")
+    return row
 
 
 def read_records(paths: list[str | Path], dataset: str) -> pd.DataFrame:

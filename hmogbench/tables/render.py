@@ -2,8 +2,10 @@
 diff against the published numbers (Markdown).
 
 Numbers: mean ± std over seeds with two decimals (5-NN in percent), parameters as ``params.format_count``.
-A table names its feature space in the caption; outside ``thesis-inception`` its metric columns carry
-the space too, and the diff compares orderings and claims only.
+A table names its feature space in the caption (with the registry's one-line description,
+hmogbench/feature_spaces.py); outside the thesis's own space its metric columns carry the space too, and the
+diff compares orderings and claims only. Where a set has no more samples than the space has dimensions, the
+caption says that the FD comes from singular covariances.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 from tabulate import tabulate
 
+from ..feature_spaces import get_space
 from ..models.spec import ModelSpec
 from ..params import format_count, head_parameter_count
 from ..published import DATASET_IMAGE_SIZE
@@ -18,20 +21,23 @@ from .compare import (AGREE_WITHIN, CLAIMS, Numbers, agrees, pooled_std, publish
                       yes_no)
 from .grid import ThesisTable, thesis_tables
 
-COMPARABLE_SPACE = "thesis-inception"
 DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion MNIST", "celeba": "CelebA", "utzap50k": "UTZap50K",
                   "flowers": "Oxford Flowers"}
-SPACE_ABOUT = {
-    "thesis-inception": "torchvision's ImageNet Inception-v3, 2048-d pool features, as the thesis",
-    "fid-inception": "the FID Inception network (pytorch-fid), not the thesis's extractor",
-    "pixels": "raw pixels in [0, 1], not the thesis's extractor",
-}
 MISSING = "--"
 
 
 def comparable(space: str, weights_status: str | None) -> bool:
     """Absolute values may be compared with the thesis only in its own space with verified weights."""
-    return space == COMPARABLE_SPACE and weights_status in ("official", "reconstruction")
+    return get_space(space).comparable(weights_status)
+
+
+def rank_deficiency_note(n: int, dims: int | None) -> str:
+    """'' unless the smaller set's n samples give a rank-deficient dims-d covariance (rank <= n - 1 < dims);
+    ``dims`` None (a record without feature_dims): ''."""
+    if dims is None or n > dims:
+        return ""
+    return (f"N = {n} ≤ {dims}: the {dims}-d covariance is rank-deficient, so the FD is computed from "
+            "singular covariances.")
 
 
 def model_label(model: str) -> str:
@@ -44,7 +50,7 @@ def fmt(mean: float, std: float) -> str:
 
 def column_names(space: str, fd_name: str) -> list[str]:
     """Model, 5-NN Real, 5-NN Fake, <distance>, Param. -- metric names carry the space outside the thesis's."""
-    suffix = "" if space == COMPARABLE_SPACE else f" ({space})"
+    suffix = "" if get_space(space).thesis_comparable else f" ({space})"
     return ["Model", f"5-NN Real{suffix}", f"5-NN Fake{suffix}", fd_name, "Param."]
 
 
@@ -69,19 +75,22 @@ def table_rows(table: ThesisTable, numbers: Numbers) -> list[list[str]]:
     return rows
 
 
-def caption(table: ThesisTable, space: str, fd_name: str, seeds: str, steps: str, images: int) -> str:
+def caption(table: ThesisTable, space: str, fd_name: str, seeds: str, steps: str, images: int,
+            covariance_note: str = "") -> str:
+    """The table's caption; ``covariance_note``: ``rank_deficiency_note``'s text, appended when not empty."""
     what = ("5-NN accuracies and FID scores of ME and HME models" if table.kind == "constant"
             else "5-NN accuracies and FID scores")
-    return (f"Regenerated thesis Table {table.number}: {what} on {DATASET_TITLES[table.dataset]}. "
-            f"Feature space: {space} ({SPACE_ABOUT.get(space, space)}); distance: {fd_name}. "
+    text = (f"Regenerated thesis Table {table.number}: {what} on {DATASET_TITLES[table.dataset]}. "
+            f"Feature space: {space} ({get_space(space).description}); distance: {fd_name}. "
             f"Mean ± std over seeds {seeds}; {steps} generator steps; {images} real and fake images.")
+    return f"{text} {covariance_note}" if covariance_note else text
 
 
 def _latex_escape(text: str) -> str:
     text = text.replace("\\", "\x00")
     for char in "&%_#{}$":
         text = text.replace(char, "\\" + char)
-    return text.replace("\x00", r"\textbackslash{}").replace("±", r"$\pm$")
+    return text.replace("\x00", r"\textbackslash{}").replace("±", r"$\pm$").replace("≤", r"$\leq$")
 
 
 def latex_table(table: ThesisTable, numbers: Numbers, space: str, fd_name: str, cap: str) -> str:

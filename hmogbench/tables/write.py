@@ -4,30 +4,37 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..feature_spaces import get_space, in_table_order
 from ..provenance import provenance, write_text_atomic
 from .collect import STD_DDOF, aggregate, read_records
 from .compare import CLAIMS, published_numbers, yes_no
 from .grid import thesis_tables
-from .render import (SPACE_ABOUT, caption, comparable, diff_markdown, latex_table, markdown_table,
+from .render import (caption, comparable, diff_markdown, latex_table, markdown_table, rank_deficiency_note,
                      regenerated_numbers)
 
-SPACE_ORDER = ("thesis-inception", "fid-inception", "pixels")
+
+def _feature_dims(part) -> int | None:
+    """D of one space's records; None when any record predates ``feature_dims``."""
+    dims = part.feature_dims
+    return None if dims.isna().any() else int(dims.max())
 
 
 def _space_facts(df, agg, space: str) -> dict:
     part, agg_part = df[df.space == space], agg.xs(space, level="space")
     status = part.weights_status.iloc[0]
     seeds = sorted(set(part.seed))
+    smallest = int(min(part.n_real.min(), part.n_fake.min()))
     return {"fd_name": part.fd_name.iloc[0], "status": status, "comparable": comparable(space, status),
             "seeds": ", ".join(map(str, seeds)), "steps": ", ".join(sorted(set(agg_part.steps))),
-            "images": int(part.n_fake.min()), "numbers": regenerated_numbers(agg, space)}
+            "images": int(part.n_fake.min()), "numbers": regenerated_numbers(agg, space),
+            "covariance_note": rank_deficiency_note(smallest, _feature_dims(part))}
 
 
 def write_tables(dataset: str, metrics_files: list, out_dir: str | Path) -> list[Path]:
     """Aggregate ``metrics_files`` (all ``dataset``'s) and write the three files atomically; returns their paths."""
     df = read_records(list(metrics_files), dataset)
     agg = aggregate(df)
-    spaces = sorted(df.space.unique(), key=lambda s: (SPACE_ORDER.index(s) if s in SPACE_ORDER else 99, s))
+    spaces = in_table_order(df.space.unique())
     info = provenance({"dataset": dataset, "metrics_files": len(df), "std_ddof": STD_DDOF})
     stamp = (f"hmogbench {info['versions'].get('hmogbench', '')}, git {info.get('git_commit') or 'unknown'}, "
              f"{info['time_utc']}; {len(df)} metrics files; std over seeds with ddof={STD_DDOF}")
@@ -38,10 +45,12 @@ def write_tables(dataset: str, metrics_files: list, out_dir: str | Path) -> list
     summary, sections = [], []
     for space in spaces:
         facts = _space_facts(df, agg, space)
-        about = (f"Feature space **{space}**: {SPACE_ABOUT.get(space, space)}; weights {facts['status'] or 'none'}. "
-                 f"Seeds {facts['seeds']}; generator steps {facts['steps']}; {facts['images']} images per set.")
+        about = (f"Feature space **{space}**: {get_space(space).description}; weights {facts['status'] or 'none'}. "
+                 f"Seeds {facts['seeds']}; generator steps {facts['steps']}; {facts['images']} images per set. "
+                 f"{facts['covariance_note']}").rstrip()
         for table in thesis_tables(dataset):
-            cap = caption(table, space, facts["fd_name"], facts["seeds"], facts["steps"], facts["images"])
+            cap = caption(table, space, facts["fd_name"], facts["seeds"], facts["steps"], facts["images"],
+                          facts["covariance_note"])
             tex.append(latex_table(table, facts["numbers"], space, facts["fd_name"], cap))
             md.append(markdown_table(table, facts["numbers"], space, facts["fd_name"], cap))
         sections.append(diff_markdown(dataset, space, facts["fd_name"], facts["numbers"], facts["comparable"], about))

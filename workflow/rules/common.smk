@@ -7,6 +7,7 @@ from snakemake.utils import validate
 
 from hmogbench.config_schema import coerce as coerce_config
 from hmogbench.data.catalog import DATASETS
+from hmogbench.feature_spaces import wildcard_pattern as space_pattern
 from hmogbench.interpret.outputs import figure_targets
 from hmogbench.tables.grid import DATASET_CHANNELS, paper_models, run_settings, thesis_tables
 
@@ -33,7 +34,7 @@ wildcard_constraints:
     dataset="|".join(DATASETS),
     model=r"FC|(ME|HME|MADGAN|MGAN|MEGAN)(-L)?-\d+",
     seed=r"\d+",
-    space="thesis-inception|fid-inception|pixels",
+    space=space_pattern(),
 
 
 def raw_dir_of(wildcards):
@@ -99,9 +100,34 @@ def weights_option(wildcards):
     return f"--weights {path}" if path else ""
 
 
-def kept(path, key):
-    """`path` as a temporary output unless config `key` says to keep it."""
-    return path if config[key] else temp(path)
+def kept_outputs(key, pattern, **wildcards):
+    """The .npy and .json files of `pattern` (over `wildcards`) when config `key` says to keep them, else none."""
+    return expand(pattern, ext=("npy", "json"), **wildcards) if config[key] else []
+
+
+KEPT_PATTERNS = {  # `hmogbench evaluate` options that also keep the samples / the fake features
+    "keep_samples": ("--samples-out", "results/samples/{dataset}/{model}/seed{{seed}}.npy"),
+    "keep_features": ("--features-out", "results/features/{{space}}/{dataset}/{model}/seed{{seed}}.npy"),
+}
+
+
+def evaluate_options(wildcards):
+    """`hmogbench evaluate` options: each space's weights file, the opt-in speed switches, what to keep."""
+    options = [f"--weights {space}={path}" for space, path in config["inception_weights"].items() if space in SPACES]
+    options.append(f"--precision {config['feature_precision']} --fake-pixels {config['fake_pixels']}")
+    if config["feature_channels_last"]:
+        options.append("--channels-last")
+    for key, (option, pattern) in KEPT_PATTERNS.items():
+        if config[key]:
+            options.append(f"{option} '{pattern.format(dataset=wildcards.dataset, model=wildcards.model)}'")
+    return " ".join(options)
+
+
+def evaluate_runtime(wildcards):
+    """Minutes one evaluate job may take (cluster time limit): per seed and space ~3 min of 10,000 images on a
+    GPU, ~20 on a CPU (Inception at ~13 images/s), and 10 to start."""
+    per_pair = (3 if ON_GPU else 20) * max(1, round(config["eval_images"] / 10_000))
+    return 10 + per_pair * len(SEEDS) * len(SPACES)
 
 
 def table_metrics(wildcards):

@@ -1,33 +1,7 @@
-# Evaluation (thesis 5.2): N samples per run, their features in each configured space, then FD and the
+# Evaluation (thesis 5.2): N samples per run, their features in each configured space, then FD, KID and the
 # 5-NN real/fake scores against the real test set's features (computed once per data set and space).
-# sample -> fake_features -> score of one run form one group: one cluster job per run.
-
-
-rule sample:
-    """N images from a trained generator (N = eval_images, at most as many as the real test set holds)."""
-    input:
-        generator="results/runs/{dataset}/{model}/seed{seed}/generator.pt",
-        real=real_test,
-    output:
-        images=kept("results/samples/{dataset}/{model}/seed{seed}.npy", "keep_samples"),
-        meta=kept("results/samples/{dataset}/{model}/seed{seed}.json", "keep_samples"),
-    params:
-        images=config["eval_images"],
-        device=config["device"],
-    group:
-        "evaluate"
-    threads: 2
-    resources:
-        mem_mb=8000,
-        runtime=30,
-        gpu=1 if ON_GPU else 0,
-    conda:
-        "../../environment.yml"
-    log:
-        "logs/sample/{dataset}/{model}/seed{seed}.log",
-    shell:
-        "hmogbench sample {input.generator} --count {params.images} --at-most-like {input.real}"
-        " --device {params.device} --out {output.images} --no-progress > {log} 2>&1"
+# One `evaluate` job per (data set, model) covers all its seeds and spaces: each generator and feature network is
+# loaded once, the samples stay in memory (`hmogbench sample`, `features` and `score` remain for users).
 
 
 rule real_features:
@@ -56,56 +30,34 @@ rule real_features:
         " --device {params.device} --batch-size {params.batch} --out {output.features} --no-progress > {log} 2>&1"
 
 
-rule fake_features:
-    """Features of one run's samples."""
+rule evaluate:
+    """Every seed of one (dataset, model) in every space: results/metrics/<space>/<dataset>/<model>/seed<N>.json."""
     input:
-        images="results/samples/{dataset}/{model}/seed{seed}.npy",
-        meta="results/samples/{dataset}/{model}/seed{seed}.json",
+        generators=expand("results/runs/{{dataset}}/{{model}}/seed{seed}/generator.pt", seed=SEEDS),
+        real=real_test,
+        real_features=expand("results/features/{space}/{{dataset}}/real.{ext}", space=SPACES, ext=("npy", "json")),
     output:
-        features=kept("results/features/{space}/{dataset}/{model}/seed{seed}.npy", "keep_features"),
-        meta=kept("results/features/{space}/{dataset}/{model}/seed{seed}.json", "keep_features"),
+        metrics=expand("results/metrics/{space}/{{dataset}}/{{model}}/seed{seed}.json", space=SPACES, seed=SEEDS),
+        samples=kept_outputs("keep_samples", "results/samples/{{dataset}}/{{model}}/seed{seed}.{ext}", seed=SEEDS),
+        features=kept_outputs("keep_features", "results/features/{space}/{{dataset}}/{{model}}/seed{seed}.{ext}",
+                              space=SPACES, seed=SEEDS),
     params:
+        images=config["eval_images"],
         device=config["device"],
-        options=feature_options,
+        spaces=" ".join(SPACES),
+        options=evaluate_options,
         batch=config["feature_batch_size"],
-    group:
-        "evaluate"
     threads: 2
     resources:
         mem_mb=16000,
-        runtime=120,
+        runtime=evaluate_runtime,
         gpu=1 if ON_GPU else 0,
     conda:
         "../../environment.yml"
     log:
-        "logs/features/{space}/{dataset}/{model}/seed{seed}.log",
+        "logs/evaluate/{dataset}/{model}.log",
     shell:
-        "hmogbench features {input.images} --features {wildcards.space} {params.options}"
-        " --device {params.device} --batch-size {params.batch} --out {output.features} --no-progress > {log} 2>&1"
-
-
-rule score:
-    """FD and 5-NN real/fake (percent) of one run in one space: results/metrics/<space>/<dataset>/<model>/seed<N>.json."""
-    input:
-        real="results/features/{space}/{dataset}/real.npy",
-        real_meta="results/features/{space}/{dataset}/real.json",
-        fake="results/features/{space}/{dataset}/{model}/seed{seed}.npy",
-        fake_meta="results/features/{space}/{dataset}/{model}/seed{seed}.json",
-    output:
-        "results/metrics/{space}/{dataset}/{model}/seed{seed}.json",
-    params:
-        device=config["device"],
-    group:
-        "evaluate"
-    threads: 2
-    resources:
-        mem_mb=8000,
-        runtime=30,
-        gpu=1 if ON_GPU else 0,
-    conda:
-        "../../environment.yml"
-    log:
-        "logs/score/{space}/{dataset}/{model}/seed{seed}.log",
-    shell:
-        "hmogbench score --precomputed {input.real} {input.fake} --device {params.device} --out {output}"
-        " --no-progress > {log} 2>&1"
+        "hmogbench evaluate {input.generators} --spaces {params.spaces} --count {params.images}"
+        " --at-most-like {input.real} --real-features 'results/features/{{space}}/{wildcards.dataset}/real.npy'"
+        " --out 'results/metrics/{{space}}/{wildcards.dataset}/{wildcards.model}/seed{{seed}}.json'"
+        " {params.options} --device {params.device} --batch-size {params.batch} --no-progress > {log} 2>&1"

@@ -1,0 +1,254 @@
+"""``hmogbench evaluate``: every seed of one trained model, in every feature space, in one process.
+
+The per-step commands ``hmogbench sample`` -> ``hmogbench features`` -> ``hmogbench score --precomputed`` give
+one metrics record per (space, seed). This gives the same records -- the same numbers from the same samples,
+the same provenance chain -- with each generator loaded once, its samples kept in memory (uint8, exactly
+what the chain's .npy holds), each feature network loaded once, and the CPU-bound scoring (Fréchet distance,
+KID) of one seed overlapped with the next seed's sampling and features on the device.
+
+Each record is written atomically as soon as it is known. A record already on disk that was made from the
+same generator file (sha256), sample count, z seed, space, weights, real feature file and k-NN settings is
+kept: a rerun after a kill redoes only what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .images import to_nchw
+from .metrics.feature_files import load_features, save_features
+from .metrics.features import extract_features
+from .metrics.record import check_same_space, scored_against_real
+from .metrics.fid import statistics
+from .metrics.score import space_meta
+from .metrics.spaces import Extractor, load_space
+from .provenance import atomic_path, file_digest, provenance, write_json_atomic
+from .sampling import FAKE_PIXELS, generator_path, load_generator, sample_images, samples_record
+
+OUT_FIELDS = {"space", "seed", "dataset", "model"}  # placeholders of the output patterns
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """What ``evaluate`` computes and where it writes. Patterns are ``str.format`` templates over
+    ``{space}``, ``{seed}``, ``{dataset}`` and ``{model}`` (the last two from the run's TrainConfig)."""
+
+    spaces: tuple[str, ...]
+    real_features: str  # pattern with {space}: the real set's feature file (``hmogbench features``)
+    out: str  # pattern with {space} and {seed}: one metrics JSON per space and seed
+    count: int = 10_000  # samples per run (thesis: 10,000)
+    at_most_like: str | None = None  # no more samples than this uint8 .npy holds (the real test set)
+    weights: dict[str, str] = field(default_factory=dict)  # space -> weights file (default: the usual search)
+    precision: str = "fp32"
+    channels_last: bool = False
+    compile_mode: str | None = None  # torch.compile mode of the feature networks (opt-in speed)
+    feature_batch_size: int = 100
+    sample_batch_size: int = 100  # thesis: 100
+    fake_pixels: str = "float"  # 'float': G's output in [0, 1] unrounded (the authors'); 'uint8': rounded first
+    k: int = 5
+    knn_rule: str = "soft"
+    samples_out: str | None = None  # pattern with {seed}: also keep the samples (.npy + .json, as `sample`)
+    features_out: str | None = None  # pattern with {space} and {seed}: also keep the fake features
+
+
+def check_pattern(name: str, pattern: str, required: set[str]) -> None:
+    """A pattern's placeholders must be known and include ``required``; one-line error naming the option."""
+    try:
+        used = {f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None}
+    except ValueError as exc:
+        raise ValueError(f"{name} {pattern!r}: not a valid pattern ({exc})") from None
+    if used - OUT_FIELDS or required - used:
+        raise ValueError(f"{name} {pattern!r}: expected the placeholders {', '.join(sorted(required))} "
+                         f"(others allowed: {', '.join(sorted(OUT_FIELDS - required))}), got {sorted(used)}")
+
+
+def check_settings(settings: EvaluationSettings) -> None:
+    if not settings.spaces or len(set(settings.spaces)) != len(settings.spaces):
+        raise ValueError(f"--spaces: expected one or more distinct feature spaces, got {list(settings.spaces)}")
+    check_pattern("--out", settings.out, {"space", "seed"})
+    check_pattern("--real-features", settings.real_features, {"space"})
+    if settings.samples_out:
+        check_pattern("--samples-out", settings.samples_out, {"seed"})
+    if settings.features_out:
+        check_pattern("--features-out", settings.features_out, {"space", "seed"})
+    if settings.count < 1:
+        raise ValueError(f"--count must be at least 1, got {settings.count}")
+    if settings.fake_pixels not in FAKE_PIXELS:
+        raise ValueError(f"--fake-pixels: expected one of {', '.join(FAKE_PIXELS)}, got {settings.fake_pixels!r}")
+
+
+@dataclass
+class LoadedSpace:
+    """One feature space of the job: its loaded network, the real features (N_r, D), their file and sidecar,
+    and their float64 mean and covariance (computed once, for every seed's Fréchet distance)."""
+
+    extractor: Extractor
+    real_path: Path
+    real: np.ndarray
+    real_meta: dict
+    real_statistics: tuple[np.ndarray, np.ndarray]
+
+
+def load_spaces(settings: EvaluationSettings, device: torch.device) -> dict[str, LoadedSpace]:
+    """Each space's real features and its network, loaded once; the network must be the one (space, distance
+    name, weights sha256) that made the real features."""
+    spaces = {}
+    for name in settings.spaces:
+        path = Path(settings.real_features.format(space=name))
+        real, meta = load_features(path)
+        extractor = load_space(name, weights=settings.weights.get(name), device=device,
+                               precision=settings.precision, channels_last=settings.channels_last,
+                               compile_mode=settings.compile_mode)
+        check_same_space(str(path), meta, f"the {name} network of this job", space_meta(extractor))
+        spaces[name] = LoadedSpace(extractor, path, real, meta, statistics(real))
+    return spaces
+
+
+def sample_count(settings: EvaluationSettings) -> int:
+    """``count``, but no more than the ``at_most_like`` array holds (equal real and fake set sizes)."""
+    if settings.at_most_like is None:
+        return settings.count
+    return min(settings.count, len(np.load(settings.at_most_like, mmap_mode="r")))
+
+
+def record_config(settings: EvaluationSettings, space: LoadedSpace, run: str, count: int) -> dict:
+    """The provenance config of one record: what was asked of this space and run."""
+    return {"command": "evaluate", "real": str(space.real_path), "fake": run, "count": count,
+            "features": space.extractor.space.name, "weights": settings.weights.get(space.extractor.space.name),
+            "k": settings.k, "knn_rule": settings.knn_rule, "batch_size": settings.feature_batch_size,
+            "sample_batch_size": settings.sample_batch_size, "fake_pixels": settings.fake_pixels,
+            "precision": settings.precision, "channels_last": settings.channels_last, "compile": settings.compile_mode}
+
+
+def is_current(path: Path, space: LoadedSpace, generator_sha256: str, count: int, z_seed: int,
+               settings: EvaluationSettings) -> bool:
+    """Whether the record at ``path`` was made from this generator, count and z seed, against this real
+    feature file with this network and these k-NN settings (then a rerun keeps it)."""
+    try:
+        record = json.loads(path.read_text())
+        source = record["fake_source"]
+        check_same_space(str(space.real_path), space.real_meta, str(path), record)  # ValueError if not
+        return (source["generator_sha256"] == generator_sha256 and source["count"] == count
+                and source["z_seed"] == z_seed and source.get("pixels", "uint8") == settings.fake_pixels
+                and record["real"] == str(space.real_path)
+                and record["n_real"] == len(space.real) and record["knn_k"] == settings.k
+                and record["knn_rule"] == settings.knn_rule)
+    except (OSError, ValueError, KeyError, TypeError):  # missing, unreadable or another run's: recompute
+        return False
+
+
+class Evaluation:
+    """One job: ``run(path)`` evaluates one trained run; scoring goes to a worker thread, so that the
+    device samples and extracts the next run's features meanwhile; ``wait()`` returns the written records."""
+
+    def __init__(self, settings: EvaluationSettings, device: str | torch.device = "cpu", progress: bool = False):
+        check_settings(settings)
+        self.settings, self.device, self.progress = settings, torch.device(device), progress
+        self.count = sample_count(settings)
+        self.spaces = load_spaces(settings, self.device)
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hmogbench-score")
+        self.pending: list[Future] = []
+        self.kept: list[Path] = []
+
+    def log(self, message: str) -> None:
+        print(f"[evaluate] {message}", flush=True)
+
+    def paths(self, cfg, pattern: str, **fields) -> Path:
+        return Path(pattern.format(dataset=cfg.dataset, model=cfg.model, **fields))
+
+    def run(self, run: str | Path) -> None:
+        """Sample run's generator once (if any record of it is missing), then features and scores per space."""
+        G, cfg = load_generator(run, self.device)
+        sha256, z_seed = file_digest(generator_path(run), "sha256"), cfg.seed
+        todo = {}
+        for name, space in self.spaces.items():
+            out = self.paths(cfg, self.settings.out, space=name, seed=cfg.seed)
+            if is_current(out, space, sha256, self.count, z_seed, self.settings):
+                self.kept.append(out)
+            else:
+                todo[name] = out
+        if not todo and not self.settings.samples_out and not self.settings.features_out:
+            self.log(f"{cfg.model} seed {cfg.seed}: every record is current, kept")
+            return
+        start = time.perf_counter()
+        images = sample_images(G, self.count, z_seed, batch_size=self.settings.sample_batch_size,
+                               device=self.device, progress=self.progress, pixels=self.settings.fake_pixels)
+        source = samples_record(run, cfg, images, z_seed, {
+            "run": str(run), "count": self.settings.count, "at_most_like": self.settings.at_most_like,
+            "seed": z_seed, "batch_size": self.settings.sample_batch_size}, self.device)
+        self.log(f"{cfg.model} seed {cfg.seed}: {len(images)} samples (z seed {z_seed}) in "
+                 f"{time.perf_counter() - start:.1f} s")
+        if self.settings.samples_out:
+            self.keep_samples(self.paths(cfg, self.settings.samples_out, seed=cfg.seed), images, source)
+        batch = to_nchw(images, f"{run}: samples") if images.dtype == np.uint8 else torch.from_numpy(
+            np.ascontiguousarray(images.transpose(0, 3, 1, 2)))  # float (N, C, H, W) in [0, 1]
+        for name, space in self.spaces.items():
+            if name in todo or self.settings.features_out:
+                self.features(run, cfg, name, space, batch, source, todo.get(name))
+
+    def features(self, run, cfg, name: str, space: LoadedSpace, images: torch.Tensor, source: dict,
+                 out: Path | None) -> None:
+        start = time.perf_counter()
+        fake = extract_features(images, space.extractor, batch_size=self.settings.feature_batch_size,
+                                progress=self.progress, desc=f"{name} features")
+        self.log(f"{cfg.model} seed {cfg.seed}: {name} features {fake.shape[0]} x {fake.shape[1]} in "
+                 f"{time.perf_counter() - start:.1f} s")
+        if self.settings.features_out:
+            save_features(self.paths(cfg, self.settings.features_out, space=name, seed=cfg.seed), fake,
+                          {**space_meta(space.extractor), "images": f"{run} (samples in memory)",
+                           "images_shape": list(images.shape), "source": source})
+        if out is not None:
+            config = record_config(self.settings, space, str(run), self.count)
+            self.pending.append(self.pool.submit(self.score, space, fake, source, config, out, cfg))
+
+    def score(self, space: LoadedSpace, fake: np.ndarray, source: dict, config: dict, out: Path, cfg) -> Path:
+        """The record of one (space, seed), written atomically (runs on the worker thread)."""
+        start = time.perf_counter()
+        result = scored_against_real(space.real, space.real_meta, fake, source, k=self.settings.k,
+                                     rule=self.settings.knn_rule, device=self.device,
+                                     real_statistics=space.real_statistics)
+        record = {**result, "real": str(space.real_path), "fake": config["fake"],
+                  "provenance": provenance(config, self.device)}
+        write_json_atomic(out, record)
+        self.log(f"{cfg.model} seed {cfg.seed}: {record['fd_name']} {record['fd']:.4f}, 5-NN real "
+                 f"{record['knn_real_pct']:.2f} %, fake {record['knn_fake_pct']:.2f} % "
+                 f"({time.perf_counter() - start:.1f} s) -> {out}")
+        return out
+
+    def keep_samples(self, path: Path, images: np.ndarray, source: dict) -> None:
+        """The samples as `hmogbench sample` writes them: uint8 .npy (N, H, W, C) and its .json sidecar; float
+        samples (``fake_pixels='float'``) are kept rounded, round(255 p), and their sidecar says so."""
+        if images.dtype != np.uint8:
+            images = np.round(images * 255).astype(np.uint8)
+            source = {**source, "pixels": "uint8", "scored_as": "float", "shape": list(images.shape)}
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.save(fh, images)
+        write_json_atomic(path.with_suffix(".json"), source)
+
+    def wait(self) -> list[Path]:
+        """Every record written by this job (the first scoring error, if any, is raised here)."""
+        try:
+            return [future.result() for future in self.pending]
+        finally:
+            self.pool.shutdown(wait=True)
+
+
+def evaluate(runs: list[str | Path], settings: EvaluationSettings, device: str | torch.device = "cpu",
+             progress: bool = False) -> tuple[list[Path], list[Path]]:
+    """Evaluate every run (a run directory or its generator.pt) -> (records written, records kept)."""
+    job = Evaluation(settings, device, progress)
+    try:
+        for run in runs:
+            job.run(run)
+    except BaseException:
+        job.pool.shutdown(wait=True, cancel_futures=False)  # records already scored are still written
+        raise
+    return job.wait(), job.kept
