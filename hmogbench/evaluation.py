@@ -166,6 +166,7 @@ class Evaluation:
 
     def run(self, run: str | Path) -> None:
         """Sample run's generator once (if any record of it is missing), then features and scores per space."""
+        self.raise_failed()
         G, cfg = load_generator(run, self.device)
         sha256, z_seed = file_digest(generator_path(run), "sha256"), cfg.seed
         todo = {}
@@ -232,6 +233,12 @@ class Evaluation:
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             np.save(fh, images)
         write_json_atomic(path.with_suffix(".json"), source)
+
+    def raise_failed(self) -> None:
+        """A scoring error of an earlier seed stops the job before more work (its records stay written)."""
+        for future in self.pending:
+            if future.done() and future.exception() is not None:
+                raise future.exception()
 
     def wait(self) -> list[Path]:
         """Every record written by this job (the first scoring error, if any, is raised here)."""
