@@ -68,22 +68,26 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .config import TrainConfig, parse_override
     from .device import prepare_device
     from .images import load_training_images
+    from .progress_images import tensorboard
     from .train import seed_dir, train_from_config, train_seeds
 
     overrides = dict(parse_override(o) for o in args.set)
     cfg = TrainConfig.from_file(args.config, **overrides) if args.config else TrainConfig.from_dict(overrides, "--set")
     cfg = dataclasses.replace(cfg, device=str(prepare_device(cfg.device)))  # 'auto' -> the device it ran on
-    data = load_training_images(args.data)
+    with tensorboard(args.tensorboard):  # None: no logs; without the package: an error before any training
+        data = load_training_images(args.data)
+        if args.seeds:
+            infos = train_seeds(cfg, args.seeds, data, args.out, progress=not args.no_progress,
+                                batch=not args.no_batch, batch_mode=args.batch_mode, compile_mode=args.compile)
+        else:
+            info = train_from_config(cfg, data, args.out, progress=not args.no_progress)
     if args.seeds:
-        infos = train_seeds(cfg, args.seeds, data, args.out, progress=not args.no_progress, batch=not args.no_batch,
-                            batch_mode=args.batch_mode, compile_mode=args.compile)
         for seed, info in zip(args.seeds, infos):
             how = (f"batched with seeds {info['batch']['seeds']} ({info['batch']['mode']})" if info["batch"]["batched"]
                    else f"alone: {info['batch'].get('reason', '')}")
             print(f"{cfg.model} seed {seed}: {info['status']} after {info['steps_done']} generator steps, {how} "
                   f"-> {seed_dir(args.out, seed)}")
         return 0
-    info = train_from_config(cfg, data, args.out, progress=not args.no_progress)
     print(f"{cfg.model}: {info['status']} after {info['steps_done']} generator steps -> {args.out}")
     return 0
 
@@ -134,7 +138,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         at_most_like=args.at_most_like, weights=space_files(args.weights, "--weights"), precision=args.precision,
         channels_last=args.channels_last, compile_mode=args.compile, feature_batch_size=args.batch_size,
         sample_batch_size=args.sample_batch_size, fake_pixels=args.fake_pixels, k=args.k, knn_rule=args.knn_rule,
-        samples_out=args.samples_out, features_out=args.features_out)
+        samples_out=args.samples_out, features_out=args.features_out, grid_out=args.grid_out)
     unknown = set(settings.weights) - set(settings.spaces)
     if unknown:
         raise ValueError(f"--weights names {sorted(unknown)}, not among --spaces {list(settings.spaces)}")
@@ -182,6 +186,9 @@ def add_evaluate_parser(sub: argparse._SubParsersAction) -> None:
                    help="also keep the samples (uint8 .npy + .json as `hmogbench sample` writes), e.g. "
                         "results/samples/{dataset}/{model}/seed{seed}.npy")
     p.add_argument("--features-out", metavar="PATTERN", help="also keep the fake features (.npy + .json)")
+    p.add_argument("--grid-out", metavar="PATTERN",
+                   help="an 8 x 8 PNG of each run's first 64 evaluation samples, e.g. "
+                        "results/grids/{dataset}/{model}/seed{seed}.png")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_evaluate)
 
@@ -227,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true",
                    help="no bar: a progress line on stdout every progress_every steps (--set progress_every=N, "
                         "default 100) or 60 s, whichever comes first")
+    p.add_argument("--tensorboard", metavar="DIR",
+                   help="also log each run's losses and samples grid to TensorBoard in DIR/<run directory name>/ "
+                        "(needs the tensorboard package)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="draw images from a trained generator into a uint8 .npy (N x H x W x C)")
@@ -245,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .interpret.cli import add_figures_parser
     from .metrics.cli import add_features_parser, add_score_parser
     from .tables.cli import add_tables_parser
+    from .report.cli import add_plot_parser
 
     add_evaluate_parser(sub)
     add_data_parser(sub)
@@ -252,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_features_parser(sub)
     add_tables_parser(sub)
     add_figures_parser(sub)
+    add_plot_parser(sub)
     return parser
 
 

@@ -136,6 +136,7 @@ class TrainConfig:
     checkpoint_every: int = 500  # generator steps between checkpoints
     log_every: int = 10  # generator steps between rows of losses.csv
     progress_every: int = 100  # without a progress bar: steps between progress lines (or 60 s, if sooner)
+    samples_every_checkpoint: bool = True  # each checkpoint also writes samples.png: 8 x 8 G samples, fixed z
     device: str = "cpu"
     extra: dict[str, Any] = field(default_factory=dict)  # free-form provenance (not used by training)
 

@@ -31,6 +31,7 @@ from .metrics.fid import statistics
 from .metrics.score import space_meta
 from .metrics.spaces import Extractor, load_space
 from .provenance import atomic_path, file_digest, provenance, write_json_atomic
+from .report.grid import save_sample_grid
 from .sampling import FAKE_PIXELS, generator_path, load_generator, sample_images, samples_record
 
 OUT_FIELDS = {"space", "seed", "dataset", "model"}  # placeholders of the output patterns
@@ -57,6 +58,7 @@ class EvaluationSettings:
     knn_rule: str = "soft"
     samples_out: str | None = None  # pattern with {seed}: also keep the samples (.npy + .json, as `sample`)
     features_out: str | None = None  # pattern with {space} and {seed}: also keep the fake features
+    grid_out: str | None = None  # pattern with {seed}: an 8 x 8 PNG of the first 64 evaluation samples
 
 
 def check_pattern(name: str, pattern: str, required: set[str]) -> None:
@@ -79,6 +81,8 @@ def check_settings(settings: EvaluationSettings) -> None:
         check_pattern("--samples-out", settings.samples_out, {"seed"})
     if settings.features_out:
         check_pattern("--features-out", settings.features_out, {"space", "seed"})
+    if settings.grid_out:
+        check_pattern("--grid-out", settings.grid_out, {"seed"})
     if settings.count < 1:
         raise ValueError(f"--count must be at least 1, got {settings.count}")
     if settings.fake_pixels not in FAKE_PIXELS:
@@ -145,6 +149,11 @@ def is_current(path: Path, space: LoadedSpace, generator_sha256: str, count: int
         return False
 
 
+def as_uint8(images: np.ndarray) -> np.ndarray:
+    """Samples (N, H, W, C), uint8 or float in [0, 1] -> uint8, round(255 p) for float."""
+    return images if images.dtype == np.uint8 else np.round(images * 255).astype(np.uint8)
+
+
 class Evaluation:
     """One job: ``run(path)`` evaluates one trained run; scoring goes to a worker thread, so that the
     device samples and extracts the next run's features meanwhile; ``wait()`` returns the written records."""
@@ -176,7 +185,7 @@ class Evaluation:
                 self.kept.append(out)
             else:
                 todo[name] = out
-        if not todo and not self.settings.samples_out and not self.settings.features_out:
+        if not todo and not (self.settings.samples_out or self.settings.features_out or self.settings.grid_out):
             self.log(f"{cfg.model} seed {cfg.seed}: every record is current, kept")
             return
         start = time.perf_counter()
@@ -189,6 +198,9 @@ class Evaluation:
                  f"{time.perf_counter() - start:.1f} s")
         if self.settings.samples_out:
             self.keep_samples(self.paths(cfg, self.settings.samples_out, seed=cfg.seed), images, source)
+        if self.settings.grid_out:
+            save_sample_grid(as_uint8(images[:64]), self.paths(cfg, self.settings.grid_out, seed=cfg.seed),
+                             f"{cfg.dataset} {cfg.model} seed {cfg.seed}: the first 64 evaluation samples")
         batch = to_nchw(images, f"{run}: samples") if images.dtype == np.uint8 else torch.from_numpy(
             np.ascontiguousarray(images.transpose(0, 3, 1, 2)))  # float (N, C, H, W) in [0, 1]
         for name, space in self.spaces.items():
@@ -228,7 +240,7 @@ class Evaluation:
         """The samples as `hmogbench sample` writes them: uint8 .npy (N, H, W, C) and its .json sidecar; float
         samples (``fake_pixels='float'``) are kept rounded, round(255 p), and their sidecar says so."""
         if images.dtype != np.uint8:
-            images = np.round(images * 255).astype(np.uint8)
+            images = as_uint8(images)
             source = {**source, "pixels": "uint8", "scored_as": "float", "shape": list(images.shape)}
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             np.save(fh, images)

@@ -16,6 +16,7 @@ A run directory holds:
   run.json       provenance (config, seed, git commit, versions, device, times), status, and "batch":
                  whether the run was trained batched with other seeds (which, how) or alone (why).
   generator.pt   the final generator (state dict + config), written when the run completes.
+  samples.png    image runs, at every checkpoint: 8 x 8 samples of G for a fixed z (hmogbench.progress_images).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from .images import to_model_range
 from .models.generator import build_discriminator, build_generator
 from .objectives import Objective, build_objective
 from .progress import TrainProgress
+from .progress_images import ProgressImages
 from .provenance import provenance, torch_save_atomic, utc_now, write_json_atomic, write_text_atomic
 
 CHECKPOINT = "checkpoint.pt"
@@ -46,7 +48,8 @@ LOSSES = "losses.csv"
 RUN_INFO = "run.json"
 GENERATOR = "generator.pt"
 # config keys that may change between a run and its resumption
-RESUMABLE_CHANGES = {"steps", "epochs", "checkpoint_every", "log_every", "progress_every", "device", "extra"}
+RESUMABLE_CHANGES = {"steps", "epochs", "checkpoint_every", "log_every", "progress_every", "device", "extra",
+                     "samples_every_checkpoint"}
 
 
 class NonFiniteLossError(RuntimeError):
@@ -362,6 +365,7 @@ def train_runs(
                 },
                 path,
             )
+        images.checkpoint(step, [g for g, _ in states])  # samples.png (and TensorBoard); training untouched
 
     def check_finite(values: list[dict[str, float]], phase: str) -> None:
         for i, vals in enumerate(values):
@@ -385,6 +389,7 @@ def train_runs(
     report = TrainProgress(desc or runs[0].out_dir.name, settings.steps, step, bar=progress,
                            every=settings.progress_every)
     report.start(runs[0].config, [run.seed for run in runs], end, settings.batch_size, device)
+    images = ProgressImages(runs, device, step)
     try:
         while step < end:
             for p in d_params:
@@ -429,6 +434,7 @@ def train_runs(
                         headers[i] = True
                     writers[i].writerow([f"{v:.6g}" if isinstance(v, float) else v for v in row.values()])
                     csv_files[i].flush()
+                    images.scalars(i, row)
             if step % settings.checkpoint_every == 0 or step == end:
                 save_checkpoints()
             report.update(step, d=[v["loss"] for v in d_vals], g=[v["loss"] for v in g_vals])
@@ -444,6 +450,7 @@ def train_runs(
         raise
     finally:
         report.close()
+        images.close()
         for f in csv_files:
             f.close()
 

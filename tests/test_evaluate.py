@@ -174,3 +174,21 @@ def test_float_samples_are_the_unrounded_output_and_named(real):
     assert records["float"]["provenance"]["config"]["fake_pixels"] == "float"
     assert records["float"]["fd"] != records["uint8"]["fd"]
     assert records["float"]["fd"] == pytest.approx(records["uint8"]["fd"], rel=1e-3)
+
+
+def test_grid_of_the_first_64_evaluation_samples(real):
+    root, test = real
+    runs = train(root, "FC", steps=2)
+    settings = EvaluationSettings(spaces=("pixels",), real_features=f"{root}/features/{{space}}/real.npy",
+                                  out=str(root / "grid" / "{space}" / "seed{seed}.json"), count=80,
+                                  grid_out=str(root / "grid" / "{model}-seed{seed}.png"))
+    written, _ = evaluate(runs, settings)
+    assert len(written) == 2
+    from PIL import Image
+
+    grids = [np.asarray(Image.open(root / "grid" / f"FC-seed{seed}.png").convert("L"), dtype=float) for seed in SEEDS]
+    assert all(g.std() > 1 for g in grids) and not np.array_equal(*grids)  # pictures, one per seed
+    # rerun: the records are current, but the grids are redrawn (the job writes them whatever)
+    (root / "grid" / "FC-seed2019.png").unlink()
+    written, kept = evaluate(runs, settings)
+    assert written == [] and len(kept) == 2 and (root / "grid" / "FC-seed2019.png").exists()

@@ -38,6 +38,7 @@ rule evaluate:
         real_features=expand("results/features/{space}/{{dataset}}/real.{ext}", space=SPACES, ext=("npy", "json")),
     output:
         metrics=expand("results/metrics/{space}/{{dataset}}/{{model}}/seed{seed}.json", space=SPACES, seed=SEEDS),
+        grids=expand("results/grids/{{dataset}}/{{model}}/seed{seed}.png", seed=SEEDS),
         samples=kept_outputs("keep_samples", "results/samples/{{dataset}}/{{model}}/seed{seed}.{ext}", seed=SEEDS),
         features=kept_outputs("keep_features", "results/features/{space}/{{dataset}}/{{model}}/seed{seed}.{ext}",
                               space=SPACES, seed=SEEDS),
@@ -60,4 +61,5 @@ rule evaluate:
         "hmogbench evaluate {input.generators} --spaces {params.spaces} --count {params.images}"
         " --at-most-like {input.real} --real-features 'results/features/{{space}}/{wildcards.dataset}/real.npy'"
         " --out 'results/metrics/{{space}}/{wildcards.dataset}/{wildcards.model}/seed{{seed}}.json'"
+        " --grid-out 'results/grids/{wildcards.dataset}/{wildcards.model}/seed{{seed}}.png'"
         " {params.options} --device {params.device} --batch-size {params.batch} --no-progress > {log} 2>&1"

@@ -1,0 +1,119 @@
+"""Training curves of one (data set, model): every loss column of each seed's ``<run>/losses.csv`` over
+generator steps (raw faint, EMA-smoothed solid, one colour per seed), and steps/s from run.json's timing."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..train import LOSSES, RUN_INFO
+from .style import colour, plt, save_figure, styled
+
+EMA = 0.9  # weight of the past in the smoothed curve
+
+
+@dataclass(frozen=True)
+class Run:
+    """One seed's run: directory, seed, losses (a 'step' column and one per loss), run.json (or {})."""
+
+    path: Path
+    seed: int | None
+    losses: pd.DataFrame
+    info: dict
+
+    @property
+    def label(self) -> str:
+        return f"seed {self.seed}" if self.seed is not None else self.path.name
+
+    @property
+    def steps_per_s(self) -> float | None:
+        """(steps_done - resumed_from) / seconds_this_session, None where run.json records no timing."""
+        secs, done = self.info.get("seconds_this_session"), self.info.get("steps_done")
+        if not secs or done is None:
+            return None
+        return (done - (self.info.get("resumed_from") or 0)) / secs
+
+
+def _seed(path: Path, info: dict) -> int | None:
+    """run.json's config seed (or 'seed'), else the folder name seed<N>, else None."""
+    seed = (info.get("config") or {}).get("seed", info.get("seed"))
+    if seed is None and (m := re.fullmatch(r"seed(\d+)", path.name)):
+        seed = m.group(1)
+    return None if seed is None else int(seed)
+
+
+def read_run(path: str | Path) -> Run:
+    """``path``/losses.csv (needed: a 'step' column and a row) and ``path``/run.json (optional)."""
+    path = Path(path)
+    csv_path, info_path = path / LOSSES, path / RUN_INFO
+    if not csv_path.is_file():
+        raise FileNotFoundError(f"{csv_path} does not exist; expected a run directory of `hmogbench train`")
+    try:
+        losses = pd.read_csv(csv_path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
+        raise ValueError(f"{csv_path}: expected a CSV with a header 'step,<loss>,...' ({exc})") from None
+    if "step" not in losses.columns or len(losses.columns) < 2 or not len(losses):
+        raise ValueError(f"{csv_path}: expected a header 'step,<loss>,...' and at least one row, "
+                         f"got columns {list(losses.columns)} and {len(losses)} rows")
+    try:
+        info = json.loads(info_path.read_text()) if info_path.is_file() else {}
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{info_path}: not JSON ({exc})") from None
+    return Run(path, _seed(path, info), losses, info)
+
+
+def smooth(values: pd.Series, weight: float = EMA) -> pd.Series:
+    """Exponential moving mean (``weight`` on the past, bias-corrected as pandas' adjust=True)."""
+    return values.ewm(alpha=1 - weight).mean()
+
+
+def loss_columns(runs: list[Run]) -> list[str]:
+    """Every loss column of any run, first-seen order (objectives log different ones)."""
+    return list(dict.fromkeys(c for r in runs for c in r.losses.columns if c != "step"))
+
+
+def _title(runs: list[Run]) -> str:
+    config = runs[0].info.get("config") or {}
+    what = " / ".join(str(config[k]) for k in ("dataset", "model") if k in config) or str(runs[0].path.parent)
+    rates = [(r.label, r.steps_per_s) for r in runs]
+    timing = ", ".join(f"{lab}: {v:.2f} steps/s" for lab, v in rates if v is not None)
+    untimed = [lab for lab, v in rates if v is None]
+    if untimed:
+        timing += ("; " if timing else "") + f"no timing in run.json for {', '.join(untimed)}"
+    return f"{what}: training losses over generator steps ({len(runs)} seeds; EMA {EMA:g}, raw faint)\n{timing}"
+
+
+def build_curves(runs: list[Run]):
+    """One panel per loss column: per seed the raw values (faint) and the smoothed curve (gid 'smoothed')."""
+    if not runs:
+        raise ValueError("no run directories given")
+    columns = loss_columns(runs)
+    ncols = min(3, len(columns))
+    nrows = -(-len(columns) // ncols)
+    with styled():
+        fig, axes = plt.subplots(nrows, ncols, figsize=(4 * ncols, 3 * nrows + 0.6), squeeze=False)
+        for ax, col in zip(axes.flat, columns):
+            for i, run in enumerate(runs):
+                if col not in run.losses:
+                    continue
+                steps, values = run.losses.step, run.losses[col]
+                ax.plot(steps, values, color=colour(i), alpha=0.2, lw=0.6, gid="raw")
+                ax.plot(steps, smooth(values), color=colour(i), lw=1.2, label=run.label, gid="smoothed")
+            ax.set_title(col)
+            ax.set_xlabel("generator step")
+            ax.set_ylabel(f"{col} (loss value, {'critic' if col.startswith('d_') else 'generator'})")
+            ax.legend(loc="best")
+        for ax in list(axes.flat)[len(columns):]:
+            ax.set_axis_off()
+        fig.suptitle(_title(runs))
+        fig.tight_layout()
+    return fig
+
+
+def save_curves(run_dirs: list, out: str | Path) -> Path:
+    """Read the run directories and write their curves to ``out`` (PNG, atomically)."""
+    return save_figure(build_curves([read_run(p) for p in run_dirs]), out)
