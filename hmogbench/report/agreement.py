@@ -56,12 +56,14 @@ def collect_agreement(dataset: str, metrics_files: list, number: str, space: str
 
 
 def axis_label(data: Agreement, metric: str, side: str) -> str:
-    """'published FID (thesis-inception features)', '... 5-NN real accuracy (%) ...' or '... rank ...'."""
-    name = {"fd": data.fd_name, "knn_real": "5-NN real accuracy (%)", "knn_fake": "5-NN fake accuracy (%)"}[metric]
+    """Two lines: 'published FID' / 'regenerated FD (pixels)' (or '5-NN real accuracy (%)'), then the features;
+    ranks say so ('rank of ..., 1 = lowest')."""
+    fd = "FID" if side == "published" else data.fd_name  # the thesis's column is FID (its own extractor)
+    name = {"fd": fd, "knn_real": "5-NN real acc. (%)", "knn_fake": "5-NN fake acc. (%)"}[metric]
     space = "thesis's Inception features" if side == "published" else f"{data.space} features"
     if not data.comparable:
-        return f"{side} rank of {name} (1 = lowest; {space})"
-    return f"{side} {name} ({space})"
+        return f"rank of {side} {name}\n(1 = lowest; {space})"
+    return f"{side} {name}\n({space})"
 
 
 def _panel_values(data: Agreement, metric: str):
@@ -130,8 +132,8 @@ def build_agreement(data: Agreement):
         axes[0].legend(loc="upper left")
         _legend(fig, list(data.regenerated))
         fig.suptitle(f"{data.table.dataset}, Table {data.table.number} ({data.table.kind} leaves), {data.space} "
-                     f"features: regenerated vs published, {mode}; {n} of {m} models run")
-        fig.tight_layout(rect=(0, 0.05, 1, 0.95))
+                     f"features: regenerated vs published\n{mode}; {n} of {m} models run")
+        fig.tight_layout(rect=(0, 0.05, 1, 0.93), w_pad=2.5)
     return fig
 
 
