@@ -8,7 +8,7 @@ from snakemake.utils import validate
 from hmogbench.config_schema import coerce as coerce_config
 from hmogbench.data.catalog import DATASETS
 from hmogbench.feature_spaces import wildcard_pattern as space_pattern
-from hmogbench.interpret.outputs import figure_targets
+from hmogbench.interpret.outputs import FIGURE_DIR, figure_targets
 from hmogbench.tables.grid import DATASET_CHANNELS, paper_models, run_settings, thesis_tables
 
 
@@ -158,3 +158,38 @@ def all_figure_files():
     seeds = FIGURES["seeds"] or SEEDS[:1]
     return [f for d in (FIGURES["datasets"] or TABLE_SETS)
             for f in figure_targets([d], FIGURES["models"] or models_of(d), seeds)]
+
+
+def figure_output(name):
+    """One figure file of a run's folder, marked for `snakemake --report` (figures.json stays out: raw numbers)."""
+    path = f"{FIGURE_DIR}/{name}"
+    if name.endswith(".json"):
+        return path
+    label = "figure captions" if name == "figures.md" else name.rsplit(".", 1)[0].replace("_", " ")
+    return report(path, caption="../report/figures.rst", category="{dataset}", subcategory="{model}",
+                  labels={"figure": label, "model": "{model}", "seed": "{seed}"})
+
+
+# Pictures of the report (rules/report.smk): plots, sample grids and the interpretability figures.
+def agreement_plot_files(dataset):
+    """The agreement plots of a data set's thesis tables, one per table and configured space."""
+    return expand("results/plots/{dataset}/table{number}-{space}.png", dataset=dataset,
+                  number=[t.number for t in thesis_tables(dataset)], space=SPACES)
+
+
+def curve_files(dataset):
+    """The training-curve plot of each model of a data set (all its seeds in one plot)."""
+    return expand("results/plots/{dataset}/{model}/curves.png", dataset=dataset, model=models_of(dataset))
+
+
+def grid_files(dataset):
+    """The 8x8 sample grid of every model and seed of a data set (written by rule evaluate)."""
+    return expand("results/grids/{dataset}/{model}/seed{seed}.png", dataset=dataset, model=models_of(dataset),
+                  seed=SEEDS)
+
+
+def all_picture_files():
+    """Everything the `pictures` target builds: per table data set its agreement plots, curves and sample grids, and
+    the ME/HME figures of `all_figure_files()`."""
+    return [f for d in TABLE_SETS for f in (*agreement_plot_files(d), *curve_files(d), *grid_files(d))] + \
+        all_figure_files()

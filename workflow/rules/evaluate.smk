@@ -38,7 +38,9 @@ rule evaluate:
         real_features=expand("results/features/{space}/{{dataset}}/real.{ext}", space=SPACES, ext=("npy", "json")),
     output:
         metrics=expand("results/metrics/{space}/{{dataset}}/{{model}}/seed{seed}.json", space=SPACES, seed=SEEDS),
-        grids=expand("results/grids/{{dataset}}/{{model}}/seed{seed}.png", seed=SEEDS),
+        grids=[report(f"results/grids/{{dataset}}/{{model}}/seed{seed}.png", caption="../report/grid.rst",
+                      category="{dataset}", subcategory="{model}",
+                      labels={"figure": "sample grid", "model": "{model}", "seed": str(seed)}) for seed in SEEDS],
         samples=kept_outputs("keep_samples", "results/samples/{{dataset}}/{{model}}/seed{seed}.{ext}", seed=SEEDS),
         features=kept_outputs("keep_features", "results/features/{space}/{{dataset}}/{{model}}/seed{seed}.{ext}",
                               space=SPACES, seed=SEEDS),

@@ -8,6 +8,8 @@
 from hmogbench.interpret.outputs import FIGURE_DIR, output_files
 
 FIGURE_RUN = "results/runs/{dataset}/{model}/seed{seed}/generator.pt"
+
+
 FIGURE_SHELL = (
     "hmogbench figures {input} --out {params.out} --samples {params.samples} --draws {params.draws}"
     " --top {params.top} --grid {params.grid} --max-depth {params.max_depth}"
@@ -21,7 +23,7 @@ rule figures:
     input:
         FIGURE_RUN,
     output:
-        [f"{FIGURE_DIR}/{name}" for name in output_files("hme")],
+        [figure_output(name) for name in output_files("hme")],
     wildcard_constraints:
         model="HME-(L-)?[0-9]+",
         seed="[0-9]+",
@@ -47,7 +49,7 @@ rule figures_me:
     input:
         FIGURE_RUN,
     output:
-        [f"{FIGURE_DIR}/{name}" for name in output_files("me")],
+        [figure_output(name) for name in output_files("me")],
     wildcard_constraints:
         model="ME-(L-)?[0-9]+",
         seed="[0-9]+",

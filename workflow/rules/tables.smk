@@ -8,8 +8,10 @@ rule tables:
         table_metrics,
     output:
         tex="tables/{dataset}.tex",
-        md="tables/{dataset}.md",
-        diff="tables/{dataset}.diff.md",
+        md=report("tables/{dataset}.md", caption="../report/tables.rst", category="{dataset}", subcategory="tables",
+                  labels={"table": "regenerated tables", "format": "Markdown"}),
+        diff=report("tables/{dataset}.diff.md", caption="../report/diff.rst", category="{dataset}",
+                    subcategory="tables", labels={"table": "diff against the thesis", "format": "Markdown"}),
     threads: 1
     resources:
         mem_mb=2000,

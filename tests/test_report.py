@@ -1,0 +1,176 @@
+"""The HTML report of a workflow run (`snakemake --report`, rules in workflow/rules/report.smk): the README's
+commands (the main command, `pictures`, then the report) on a shrunk smoke grid in a copy of the workflow; the
+report lists every table, plot, sample grid and figure; and a headless Chromium renders it (screenshot not blank,
+every entry in the rendered DOM).
+
+Chromium: `chromium` or `chromium-browser` on PATH (Debian: `apt-get install chromium`). Without it the browser
+test skips, saying so -- except with HMOGBENCH_REQUIRE_CHROMIUM=1 (set by .ci/run, which installs it), where it fails.
+"""
+
+import base64
+import importlib.util
+import os
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from test_documented_commands import ROOT, _snakemake, _workflow_copy, documented_commands
+
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("snakemake") is None,
+                                reason="snakemake not installed (the README's install command installs it)")
+
+MODELS = ("FC", "HME-2")
+FIGURE_RUN = ("HME-2", 2019)  # the ME/HME runs with figures: the first seed (config figures.seeds: [])
+SEEDS = (2019, 2020)
+# smoke.yaml shrunk: two models (FC has no figures, HME-2 all of them), 2 seeds, 2 steps, tiny figures
+SHRINK = ("{models: [FC, HME-2], seeds: [2019, 2020], steps: 2, eval_images: 64,"
+          " figures: {samples: 20, draws: 200, permutations: 20, top: 3}}\n")
+MAIN = "snakemake --cores 2 tables/mnist.diff.md --configfile config/smoke.yaml"  # the README's main command
+
+
+def readme_report_commands() -> tuple[str, str, str]:
+    """The README's main `snakemake` command, its `snakemake ... pictures ...` line and its
+    `snakemake --report report.html ...` line, in the order a user runs them."""
+    commands = documented_commands((ROOT / "README.md").read_text())
+    build = [c for c in commands if re.search(r"\spictures(\s|$)", c) and "--report" not in c]
+    report = [c for c in commands if "--report report.html" in c]
+    assert MAIN in commands and build and report, f"README.md lacks the main / pictures / report commands: {commands}"
+    return MAIN, build[0], report[0]
+
+
+def _shrunk(command: str) -> str:
+    """A README line with the shrinking config file appended to its (last) `--configfile` list."""
+    assert command.split("--configfile")[-1].strip().split()[-1].endswith(".yaml"), command
+    return f"{command} tiny.yaml"
+
+
+def expected_entries() -> list[str]:
+    """Every file the report of the shrunk run must list."""
+    names = ["tables/mnist.md", "tables/mnist.diff.md"]
+    names += [f"results/plots/mnist/table{n}-pixels.png" for n in ("5.3", "5.8")]
+    names += [f"results/plots/mnist/{m}/curves.png" for m in MODELS]
+    names += [f"results/grids/mnist/{m}/seed{s}.png" for m in MODELS for s in SEEDS]
+    names += [f"results/figures/mnist/{FIGURE_RUN[0]}/seed{FIGURE_RUN[1]}/{f}" for f in (
+        "node_responses.png", "leaf_responses.png", "gating_covariance.png", "leaf_samples.png", "samples.png",
+        "samples_truncated.png", "figures.md")]
+    return names
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """report.html of the shrunk smoke run, built with the README's commands in a copy of the workflow."""
+    work = _workflow_copy(tmp_path_factory.mktemp("report"))
+    (work / "tiny.yaml").write_text(SHRINK)
+    for command in map(_shrunk, readme_report_commands()):
+        out = _snakemake(command, work)
+        assert out.returncode == 0, f"`{command}` failed:\n{out.stdout[-3000:]}{out.stderr[-4000:]}"
+    html = work / "report.html"
+    assert html.stat().st_size > 10_000
+    return html
+
+
+def _embedded_texts(html: str) -> str:
+    """The report's text with every embedded base64 data URI decoded (tables and captions may sit inside)."""
+    decoded = []
+    for blob in re.findall(r"base64,([A-Za-z0-9+/=]{16,})", html):
+        try:
+            decoded.append(base64.b64decode(blob).decode("utf-8", "ignore"))
+        except ValueError:
+            pass
+    return html + "\n".join(decoded)
+
+
+@pytest.mark.slow
+def test_report_lists_every_table_plot_and_grid(report):
+    text = _embedded_texts(report.read_text(encoding="utf-8"))
+    missing = [name for name in expected_entries() if name not in text]
+    assert not missing, f"report.html does not list {missing}"
+    # captions rendered with the run's config: feature space, sample count, training length, comparability
+    assert "pixels" in text and "64 generated samples" in text and "2 generator steps" in text
+    assert "Not comparable" in text and "Table 5.8" in text
+
+
+def expected_rows() -> list[str]:
+    """The report's rendered list of all results: one row of label values per entry (figure, table, model,
+    format, space, seed as the rules' report() labels give them)."""
+    rows = ["regenerated tables Markdown", "diff against the thesis Markdown"]
+    rows += [f"agreement with the thesis {n} pixels" for n in ("5.3", "5.8")]
+    rows += [f"training curves {m} all" for m in MODELS]
+    rows += [f"sample grid {m} {s}" for m in MODELS for s in SEEDS]
+    rows += [f"{f} {FIGURE_RUN[0]} {FIGURE_RUN[1]}" for f in ("node responses", "leaf responses", "gating covariance", "leaf samples",
+                                         "samples", "samples truncated", "figure captions")]
+    return rows
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    message = ("no headless browser: neither `chromium`, `chromium-browser` nor `google-chrome` is on PATH "
+               "(Debian/Ubuntu: apt-get install chromium)")
+    if os.environ.get("HMOGBENCH_REQUIRE_CHROMIUM") == "1":
+        pytest.fail(message + "; HMOGBENCH_REQUIRE_CHROMIUM=1 requires it")
+    pytest.skip(message)
+
+
+def browser(html: Path, *options: str) -> subprocess.CompletedProcess:
+    """Headless Chromium on ``html`` (root needs --no-sandbox), given time for the report's scripts to render."""
+    command = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+               "--virtual-time-budget=10000", "--window-size=1400,1000", *options, html.resolve().as_uri()]
+    return subprocess.run(command, capture_output=True, text=True, timeout=180)
+
+
+def with_view(html: Path, out: Path, view: str) -> Path:
+    """A copy of the report that opens on ``view`` (a JavaScript object for the report app's setView, as a click
+    in its menu would set it), e.g. every result listed: {navbarMode: "searchresults", searchTerm: "re:."}."""
+    text = html.read_text(encoding="utf-8")
+    script = f'<script>window.addEventListener("load", () => setTimeout(() => app.setView({view}), 200));</script>'
+    end = text.rindex("</body>")
+    out.write_text(text[:end] + script + text[end:], encoding="utf-8")
+    return out
+
+
+def screenshot(html: Path, png: Path) -> Path:
+    out = browser(html, f"--screenshot={png}")
+    assert png.exists() and png.stat().st_size > 0, f"{shlex.join(out.args)} wrote no screenshot:\n{out.stderr[-3000:]}"
+    return png
+
+
+def pixel_std(png: Path) -> float:
+    from PIL import Image, ImageStat
+
+    return max(ImageStat.Stat(Image.open(png).convert("RGB")).stddev)
+
+
+def rendered_text(dom: str) -> str:
+    """The text a reader sees: the DOM without scripts, styles and tags, whitespace collapsed."""
+    dom = re.sub(r"<(script|style)\b.*?</\1>", " ", dom, flags=re.S | re.I)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dom))
+
+
+@pytest.mark.slow
+def test_report_renders_in_a_headless_browser(report, tmp_path):
+    _chromium()
+    png = screenshot(report, tmp_path / "report.png")
+    from PIL import Image
+
+    assert Image.open(png).size == (1400, 1000)
+    assert pixel_std(png) > 10, f"the screenshot of report.html is blank (pixel std {pixel_std(png):.1f})"
+
+    # the landing page, rendered by the report's scripts: the menu and the workflow description
+    landing = browser(report, "--dump-dom")
+    assert landing.returncode == 0, landing.stderr[-3000:]
+    text = rendered_text(landing.stdout)
+    assert "Results" in text and "Workflow" in text and "regenerated and diffed" in text, text[:2000]
+
+    # every result listed (the menu's search for everything): one row per table, plot, grid and figure
+    listing = browser(with_view(report, tmp_path / "all.html", '{navbarMode: "searchresults", searchTerm: "re:."}'),
+                      "--dump-dom")
+    assert listing.returncode == 0, listing.stderr[-3000:]
+    text = rendered_text(listing.stdout)
+    missing = [row for row in expected_rows() if row not in text]
+    assert not missing, f"the rendered list of results lacks {missing}:\n{text[:3000]}"

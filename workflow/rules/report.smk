@@ -1,0 +1,72 @@
+# Pictures of a workflow run for `snakemake --report`: per data set, each thesis table's regenerated-vs-published
+# agreement plot per feature space, each model's training curves over its seeds, each run's 8x8 sample grid
+# (written by rule evaluate) and the ME/HME interpretability figures (rules figures, figures_me).
+#   snakemake --cores 2 pictures --configfile config/smoke.yaml
+#   snakemake --report report.html pictures tables/mnist.diff.md --configfile config/smoke.yaml
+# Captions: workflow/report/*.rst (paths relative to this file), rendered with the run's config.
+
+
+rule agreement_plot:
+    """results/plots/<dataset>/table<number>-<space>.png: one thesis table's regenerated vs published numbers."""
+    input:
+        table_metrics,
+    output:
+        report(
+            "results/plots/{dataset}/table{number}-{space}.png",
+            caption="../report/agreement.rst",
+            category="{dataset}",
+            subcategory="Table {number}",
+            labels={"figure": "agreement with the thesis", "table": "{number}", "space": "{space}"},
+        ),
+    wildcard_constraints:
+        number=r"5\.\d+",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../environment.yml"
+    log:
+        "logs/plots/{dataset}/table{number}-{space}.log",
+    shell:
+        "hmogbench plot agreement {wildcards.dataset} {input} --table {wildcards.number}"
+        " --space {wildcards.space} --out {output} > {log} 2>&1"
+
+
+rule training_curves:
+    """results/plots/<dataset>/<model>/curves.png: the losses of every seed's run of one (dataset, model)."""
+    input:
+        expand("results/runs/{{dataset}}/{{model}}/seed{seed}/generator.pt", seed=SEEDS),  # complete runs only
+    output:
+        report(
+            "results/plots/{dataset}/{model}/curves.png",
+            caption="../report/curves.rst",
+            category="{dataset}",
+            subcategory="{model}",
+            labels={"figure": "training curves", "model": "{model}", "seed": "all"},
+        ),
+    params:
+        runs=lambda wildcards, input: " ".join(str(Path(g).parent) for g in input),
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../environment.yml"
+    log:
+        "logs/plots/{dataset}/{model}/curves.log",
+    shell:
+        "hmogbench plot curves {params.runs} --out {output} > {log} 2>&1"
+
+
+rule pictures:
+    """Every picture of the report, for each table data set of the config: both tables' agreement plots per
+    space, every model's training curves, every run's sample grid, the ME/HME figures."""
+    input:
+        all_picture_files(),
+
+
+localrules:
+    agreement_plot,
+    training_curves,
+    pictures,
