@@ -193,3 +193,14 @@ def all_picture_files():
     the ME/HME figures of `all_figure_files()`."""
     return [f for d in TABLE_SETS for f in (*agreement_plot_files(d), *curve_files(d), *grid_files(d))] + \
         all_figure_files()
+
+
+def toy_figure_outputs():
+    """The toy experiments' figures (made by the toy job), for the report -- samples.png of every (toy set, model),
+    tree.png of the HME."""
+    from hmogbench.toy.experiment import TOY_DATASETS, TOY_MODELS
+
+    names = [(d, m, "samples") for d in TOY_DATASETS for m in TOY_MODELS]
+    names += [(d, m, "tree") for d in TOY_DATASETS for m in TOY_MODELS if m.startswith("HME")]
+    return [report(f"results/toy/{d}/{m}/{name}.png", caption="../report/toy.rst", category="toy",
+                   subcategory=d, labels={"figure": name, "model": m}) for d, m, name in names]

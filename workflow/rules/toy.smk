@@ -4,7 +4,9 @@ TOY_EPOCHS = config["toy_epochs"]
 rule toy:
     """Toy experiments of thesis 5.3 / paper IV.A: both data sets, all five 8-generator models."""
     output:
-        "results/toy/summary.md",
+        summary=report("results/toy/summary.md", caption="../report/toy.rst", category="toy", subcategory="summary",
+                       labels={"figure": "summary table", "model": "all"}),
+        figures=toy_figure_outputs(),
     params:
         epochs=TOY_EPOCHS,
     threads: 2
