@@ -193,7 +193,7 @@ class Evaluation:
                                device=self.device, progress=self.progress, pixels=self.settings.fake_pixels)
         source = samples_record(run, cfg, images, z_seed, {
             "run": str(run), "count": self.settings.count, "at_most_like": self.settings.at_most_like,
-            "seed": z_seed, "batch_size": self.settings.sample_batch_size}, self.device)
+            "seed": z_seed, "batch_size": self.settings.sample_batch_size}, self.device, generator_sha256=sha256)
         self.log(f"{cfg.model} seed {cfg.seed}: {len(images)} samples (z seed {z_seed}) in "
                  f"{time.perf_counter() - start:.1f} s")
         if self.settings.samples_out:

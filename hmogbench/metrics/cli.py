@@ -264,8 +264,7 @@ def cmd_features(args: argparse.Namespace) -> int:
     require_inputs("image set", IMAGES_EXPECTED, IMAGES=args.images)
     device = _default_device(args.device)
     images, extractor, features = features_of(args.images, args, device, limit=args.limit)
-    config = {key: getattr(args, key) for key in ("images", "features", "limit", "weights", "batch_size",
-                                                  "precision", "channels_last", "compile")}
+    config = {key: getattr(args, key) for key in ("images", "limit", *NETWORK_OPTIONS)}
     meta = {**space_meta(extractor), "images": args.images, "images_shape": list(images.shape),
             "images_sha256": images_sha256(images),
             "source": read_sidecar(args.images) if str(args.images).endswith(".npy") else None,
