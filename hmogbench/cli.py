@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -267,10 +268,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# commands that stop at a safe point on SIGTERM / SIGUSR1 (hmogbench.stop_signals): True = at once (every record
+# is written atomically), False = at the next generator step, after a checkpoint
+STOPS_ON_SIGNALS = {"train": False, "evaluate": True}
+
+
 def main(argv: list[str] | None = None) -> int:
+    from .stop_signals import Interrupted, stop_on_signals
+
     args = build_parser().parse_args(argv)
+    immediate = STOPS_ON_SIGNALS.get(args.command)
     try:
-        return args.func(args)
+        with stop_on_signals(immediate) if immediate is not None else contextlib.nullcontext():
+            return args.func(args)
+    except Interrupted as exc:
+        print(f"hmogbench {args.command}: {exc}; what was done is kept, a rerun goes on from there", file=sys.stderr)
+        return exc.exit_status
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"hmogbench {args.command}: error: {exc}", file=sys.stderr)
         return 2

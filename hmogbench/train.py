@@ -15,6 +15,12 @@ A run directory holds:
   losses.csv     one row every ``log_every`` G steps.
   run.json       provenance (config, seed, git commit, versions, device, times), status, and "batch":
                  whether the run was trained batched with other seeds (which, how) or alone (why).
+                 Rewritten at the start, at every checkpoint and at the end, so that it tells the truth
+                 after any stop: "status" running / complete / paused / interrupted (a signal: SIGTERM
+                 from SLURM's time limit or scancel, SIGUSR1; a checkpoint was written first) / failed
+                 (an error) / stopped (with its batched group); "steps_done"; "last_checkpoint" (the step
+                 of checkpoint.pt); "resumed_from"; "slurm_job_id" when run by SLURM. After a SIGKILL
+                 (out of memory, the end of KillWait) it still says running, as of its last checkpoint.
   generator.pt   the final generator (state dict + config), written when the run completes.
   samples.png    image runs, at every checkpoint: 8 x 8 samples of G for a fixed z (hmogbench.progress_images).
 """
@@ -24,6 +30,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import random
 import time
 from dataclasses import dataclass
@@ -42,6 +49,7 @@ from .objectives import Objective, build_objective
 from .progress import TrainProgress
 from .progress_images import ProgressImages
 from .provenance import provenance, torch_save_atomic, utc_now, write_json_atomic, write_text_atomic
+from .stop_signals import Interrupted, requested, signal_name
 
 CHECKPOINT = "checkpoint.pt"
 LOSSES = "losses.csv"
@@ -257,6 +265,13 @@ def noise_generator(device: str | torch.device) -> tuple[torch.Generator, dict[s
     return generator, state
 
 
+def _write_infos(runs: list[RunSetup], infos: list[dict[str, Any]], **values: Any) -> None:
+    """Update every run's run.json content with ``values`` and write it (atomically)."""
+    for run, info in zip(runs, infos):
+        info.update(values)
+        write_json_atomic(run.out_dir / RUN_INFO, info)
+
+
 def _per_run_values(out: dict[str, torch.Tensor], size: int) -> list[dict[str, float]]:
     """{name: (size,) tensor} -> one {name: float} per run, with a single device synchronisation."""
     names = list(out)
@@ -304,7 +319,8 @@ def train_runs(
     for run in runs:
         run.out_dir.mkdir(parents=True, exist_ok=True)
         info = provenance(run.config, device)
-        info.update(status="running", steps_done=0, resumed_from=None, batch=run.batch or {"batched": False})
+        info.update(status="running", steps_done=0, last_checkpoint=None, resumed_from=None,
+                    batch=run.batch or {"batched": False}, slurm_job_id=os.environ.get("SLURM_JOB_ID"))
         infos.append(info)
     ckpt_paths = [run.out_dir / CHECKPOINT for run in runs]
     csv_paths = [run.out_dir / LOSSES for run in runs]
@@ -339,7 +355,7 @@ def train_runs(
             run.set_rng_state(ckpt["rng"], device)
         step = ckpts[0]["step"]
         for info, csv_path in zip(infos, csv_paths):
-            info["resumed_from"] = step
+            info.update(resumed_from=step, steps_done=step, last_checkpoint=step)
             _truncate_csv(csv_path, step)
         del ckpts
     else:
@@ -365,6 +381,7 @@ def train_runs(
                 },
                 path,
             )
+        _write_infos(runs, infos, steps_done=step, last_checkpoint=step, updated_utc=utc_now())
         images.checkpoint(step, [g for g, _ in states])  # samples.png (and TensorBoard); training untouched
 
     def check_finite(values: list[dict[str, float]], phase: str) -> None:
@@ -377,8 +394,7 @@ def train_runs(
                 exc.run_index = i
                 raise exc from None
 
-    for info, path in zip(infos, (run.out_dir / RUN_INFO for run in runs)):
-        write_json_atomic(path, info)
+    _write_infos(runs, infos)
     models.train()
     d_params = models.d_parameters()
     z_dim, fake_batch = models.z_dim, objective.fake_batch(settings.batch_size)
@@ -440,6 +456,16 @@ def train_runs(
             report.update(step, d=[v["loss"] for v in d_vals], g=[v["loss"] for v in g_vals])
             if on_step is not None:
                 on_step(step)
+            if requested() is not None:
+                raise Interrupted(requested(), f"at generator step {step}")
+    except Interrupted as exc:
+        if infos[0]["last_checkpoint"] != step:
+            save_checkpoints()
+        _write_infos(runs, infos, status="interrupted", error=f"{exc}; checkpoint written, a rerun resumes",
+                     signal=signal_name(exc.signum), steps_done=step, updated_utc=utc_now())
+        print(f"[train] {desc or runs[0].out_dir.name}: {exc}: checkpoint at step {step} written, run.json says "
+              "interrupted; a rerun resumes from it", flush=True)
+        raise
     except NonFiniteLossError as exc:
         for i, (run, info) in enumerate(zip(runs, infos)):
             if i == exc.run_index:
@@ -447,6 +473,10 @@ def train_runs(
             else:
                 info.update(status="stopped", error=f"stopped with its batched group: {exc}", steps_done=step)
             write_json_atomic(run.out_dir / RUN_INFO, info)
+        raise
+    except Exception as exc:
+        _write_infos(runs, infos, status="failed", error=f"{type(exc).__name__}: {exc}", steps_done=step,
+                     updated_utc=utc_now())
         raise
     finally:
         report.close()

@@ -1,10 +1,12 @@
 # Configuration and helpers shared by the rules (no rules here).
+import dataclasses
 import shlex
 from pathlib import Path
 
 import yaml
 from snakemake.utils import validate
 
+from hmogbench import job_resources
 from hmogbench.config_schema import coerce as coerce_config
 from hmogbench.data.catalog import DATASETS
 from hmogbench.feature_spaces import wildcard_pattern as space_pattern
@@ -28,6 +30,16 @@ TABLE_SETS = [d for d in config["datasets"] if d in DATASET_CHANNELS]
 SEEDS = [int(s) for s in config["seeds"]]
 SPACES = config["feature_spaces"]
 ON_GPU = config["device"] != "cpu"
+
+
+
+onstart:
+    # Snakemake never assigns devices and GPU rules hold one `gpu` resource each: on this machine run one GPU job
+    # at a time unless `--resources gpu=N` says there are N. Not on SLURM (or another executor), where each job
+    # gets its own GPU. (Here, not at parse time: only now is the executor known.)
+    if ON_GPU and workflow.local_exec and "gpu" not in workflow.global_resources:
+        workflow.register_resource("gpu", 1)
+        print("hmogbench: one GPU job at a time on this machine (--resources gpu=N with N GPUs)")
 
 
 wildcard_constraints:
@@ -123,11 +135,80 @@ def evaluate_options(wildcards):
     return " ".join(options)
 
 
-def evaluate_runtime(wildcards):
-    """Minutes one evaluate job may take (cluster time limit): per seed and space ~3 min of 10,000 images on a
-    GPU, ~20 on a CPU (Inception at ~13 images/s), and 10 to start."""
-    per_pair = (3 if ON_GPU else 20) * max(1, round(config["eval_images"] / 10_000))
-    return 10 + per_pair * len(SEEDS) * len(SPACES)
+# --- what each job asks of the machine or the cluster (threads, mem_mb, runtime; SLURM: --cpus-per-task, --mem,
+# --time): derived from what the job is by hmogbench.job_resources (measured table + FLOP formula, safety factors),
+# overridable per grid (config `job_resources`), threads capped by config `max_threads`
+
+
+def train_job(wildcards, input=None):
+    """The derived size of one train job (all its seeds); the data count from train.npy once it exists."""
+    spec = DATASETS[wildcards.dataset]
+    per_image = spec.channels * spec.image_size**2
+    images = int(input.size_mb * 1e6 / per_image) if input is not None and input.size_mb else 70_000
+    steps = config["steps"] or job_resources.default_steps(wildcards.model)
+    seeds = 1 if "seed" in wildcards.keys() else len(SEEDS)
+    return job_resources.train_resources(
+        model=wildcards.model, image_size=spec.image_size, channels=spec.channels, batch_size=config["batch_size"],
+        steps=steps, seeds=seeds, device=config["device"], train_images=images, max_threads=config["max_threads"])
+
+
+def evaluate_job(wildcards, input=None):
+    spec = DATASETS[wildcards.dataset]
+    return job_resources.evaluate_resources(
+        model=wildcards.model, image_size=spec.image_size, channels=spec.channels, seeds=len(SEEDS), spaces=SPACES,
+        eval_images=config["eval_images"], device=config["device"], max_threads=config["max_threads"])
+
+
+def real_features_job(wildcards, input=None):
+    spec = DATASETS[wildcards.dataset]
+    return job_resources.real_features_resources(
+        space=wildcards.space, eval_images=config["eval_images"], image_size=spec.image_size,
+        channels=spec.channels, device=config["device"], max_threads=config["max_threads"])
+
+
+def prepare_job(wildcards, input=None):
+    largest = max((s.expected_count or 0 for s in DATASETS[wildcards.dataset].sources), default=0)
+    return job_resources.prepare_resources(dataset_images=largest or 70_000, max_threads=config["max_threads"])
+
+
+def figures_job(wildcards, input=None):
+    return job_resources.figures_resources(device=config["device"], max_threads=config["max_threads"])
+
+
+SIZED_RULES = {"prepare_data": prepare_job, "train": train_job, "real_features": real_features_job,
+               "evaluate": evaluate_job, "figures": figures_job}
+GPU_RULES = {"train", "real_features", "evaluate", "figures"}
+GPU_REQUESTS = {"gpus": {"gpu": 1}, "gres": {"gres": "gpu:1"}}  # -> sbatch --gpus=1 / --gres=gpu:1
+
+
+def sized(rule, wildcards, input=None):
+    """The job's size: derived (SIZED_RULES), then the grid's overrides (config job_resources.<rule>)."""
+    derived = SIZED_RULES[rule](wildcards, input)
+    return dataclasses.replace(derived, **config["job_resources"].get(rule, {}))
+
+
+def stop_warning(minutes):
+    """sbatch's --signal=TERM@<s> for a job of `minutes`: SIGTERM a tenth of its time (60 s to 10 min) before the
+    limit, so that it checkpoints in time (hmogbench.stop_signals); none under 10 min (the SIGTERM at the limit
+    and KillWait suffice; SLURM may send the warning up to 60 s early)."""
+    return f"--signal=TERM@{min(600, 6 * minutes)}" if minutes >= 10 else ""
+
+
+def threads_of(rule):
+    """The rule's `threads:` (Snakemake wants them before the inputs exist: from the wildcards alone)."""
+    return lambda wildcards: sized(rule, wildcards).threads
+
+
+def resources_of(rule):
+    """The `resources:` of `rule`: memory, time (x the attempt: a resubmitted job gets more), SLURM's stop warning
+    and, for a GPU rule when `device` is not cpu, the GPU request (config `gpu_request`)."""
+    gpu = GPU_REQUESTS[config["gpu_request"]] if ON_GPU and rule in GPU_RULES else {}
+    return dict(
+        mem_mb=lambda wildcards, input: sized(rule, wildcards, input).mem_mb,
+        runtime=lambda wildcards, input, attempt: sized(rule, wildcards, input).runtime * attempt,
+        slurm_extra=lambda wildcards, input, attempt: stop_warning(sized(rule, wildcards, input).runtime * attempt),
+        **gpu,
+    )
 
 
 def table_metrics(wildcards):

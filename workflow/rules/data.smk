@@ -14,10 +14,9 @@ rule prepare_data:
     params:
         raw_dir=raw_dir_of,
         seed=config["split_seed"],
-    threads: 4
+    threads: threads_of("prepare_data")
     resources:
-        mem_mb=4000,
-        runtime=60,
+        **resources_of("prepare_data"),
     conda:
         "../../environment.yml"
     log:

@@ -16,11 +16,9 @@ rule real_features:
         device=config["device"],
         options=feature_options,
         batch=config["feature_batch_size"],
-    threads: 2
+    threads: threads_of("real_features")
     resources:
-        mem_mb=16000,
-        runtime=120,
-        gpu=1 if ON_GPU else 0,
+        **resources_of("real_features"),
     conda:
         "../../environment.yml"
     log:
@@ -50,17 +48,15 @@ rule evaluate:
         spaces=" ".join(SPACES),
         options=evaluate_options,
         batch=config["feature_batch_size"],
-    threads: 2
+    threads: threads_of("evaluate")
     resources:
-        mem_mb=16000,
-        runtime=evaluate_runtime,
-        gpu=1 if ON_GPU else 0,
+        **resources_of("evaluate"),
     conda:
         "../../environment.yml"
     log:
         "logs/evaluate/{dataset}/{model}.log",
     shell:
-        "hmogbench evaluate {input.generators} --spaces {params.spaces} --count {params.images}"
+        "exec hmogbench evaluate {input.generators} --spaces {params.spaces} --count {params.images}"
         " --at-most-like {input.real} --real-features 'results/features/{{space}}/{wildcards.dataset}/real.npy'"
         " --out 'results/metrics/{{space}}/{wildcards.dataset}/{wildcards.model}/seed{{seed}}.json'"
         " --grid-out 'results/grids/{wildcards.dataset}/{wildcards.model}/seed{{seed}}.png'"

@@ -31,11 +31,9 @@ rule figures:
     params:
         out=FIGURE_DIR,
         **{k: FIGURES[k] for k in ("samples", "draws", "top", "grid", "max_depth", "permutations", "seed", "device")},
-    threads: 2
+    threads: threads_of("figures")
     resources:
-        mem_mb=6000,
-        runtime=30,
-        gpu=1 if ON_GPU else 0,
+        **resources_of("figures"),
     conda:
         "../../environment.yml"
     log:
@@ -57,11 +55,9 @@ rule figures_me:
     params:
         out=FIGURE_DIR,
         **{k: FIGURES[k] for k in ("samples", "draws", "top", "grid", "max_depth", "permutations", "seed", "device")},
-    threads: 2
+    threads: threads_of("figures")
     resources:
-        mem_mb=6000,
-        runtime=30,
-        gpu=1 if ON_GPU else 0,
+        **resources_of("figures"),
     conda:
         "../../environment.yml"
     log:

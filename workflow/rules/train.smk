@@ -15,17 +15,15 @@ if config["batch_seeds"]:
             seeds=" ".join(map(str, SEEDS)),
             batching=batch_options(),
             out="results/runs/{dataset}/{model}",
-        threads: 4
+        threads: threads_of("train")
         resources:
-            mem_mb=16000,
-            runtime=1440,
-            gpu=1 if ON_GPU else 0,
+            **resources_of("train"),
         conda:
             "../../environment.yml"
         log:
             "logs/train/{dataset}/{model}.log",
         shell:
-            "hmogbench train --data {input} {params.options} --seeds {params.seeds} {params.batching}"
+            "exec hmogbench train --data {input} {params.options} --seeds {params.seeds} {params.batching}"
             " --out {params.out}"
             " --no-progress > {log} 2>&1"
 
@@ -40,15 +38,13 @@ else:
         params:
             options=train_options,
             out="results/runs/{dataset}/{model}",
-        threads: 4
+        threads: threads_of("train")
         resources:
-            mem_mb=16000,
-            runtime=1440,
-            gpu=1 if ON_GPU else 0,
+            **resources_of("train"),
         conda:
             "../../environment.yml"
         log:
             "logs/train/{dataset}/{model}/seed{seed}.log",
         shell:
-            "hmogbench train --data {input} {params.options} --seeds {wildcards.seed} --out {params.out}"
+            "exec hmogbench train --data {input} {params.options} --seeds {wildcards.seed} --out {params.out}"
             " --no-progress > {log} 2>&1"

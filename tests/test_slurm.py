@@ -1,0 +1,224 @@
+"""The SLURM profile on a real SLURM cluster: `snakemake --profile profiles/slurm ...` as a cluster user types it.
+
+Needs a cluster (`.ci/slurm/start-cluster.sh` brings up a one-node SLURM with accounting as root). Without one
+these tests skip, except under `.ci/run`, which starts it and sets HMOGBENCH_REQUIRE_SLURM=1 so that they fail
+instead. Each run goes through a `sbatch` wrapper that records the submitted command lines.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from test_documented_commands import _env, _workflow_copy
+
+# config/smoke.yaml on two models (one batched, one competitor), 2 seeds; one thread a job: two jobs at once on 2 CPUs
+SMALL_GRID = "models: [FC, MGAN-4]\nmax_threads: 1\n"
+
+
+def _workflow_in(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return _workflow_copy(folder)
+
+
+def _require_cluster() -> None:
+    up = shutil.which("sbatch") and subprocess.run(["sinfo", "-h"], capture_output=True).returncode == 0
+    if not up:
+        message = "no SLURM cluster reachable (`sinfo` fails; .ci/slurm/start-cluster.sh starts one as root)"
+        if os.environ.get("HMOGBENCH_REQUIRE_SLURM") == "1":
+            pytest.fail(message + "; HMOGBENCH_REQUIRE_SLURM=1 requires it")
+        pytest.skip(message)
+
+
+@pytest.fixture
+def sbatch_log(tmp_path):
+    """A `sbatch` first on PATH that appends its arguments to a file, then submits for real; -> that file."""
+    _require_cluster()
+    bin_dir, log = tmp_path / "bin", tmp_path / "sbatch.log"
+    bin_dir.mkdir()
+    (bin_dir / "sbatch").write_text(  # the plugin reads the job id from stdout (--parsable): pass it on
+        f'#!/bin/sh\nid=$({shutil.which("sbatch")} "$@") || exit $?\nprintf "%s %s\\n" "$id" "$*" >> {log}\n'
+        'echo "$id"\n')
+    (bin_dir / "sbatch").chmod(0o755)
+    log.touch()
+    return log
+
+
+def _snakemake(words: list[str], cwd: Path, sbatch_log: Path, timeout: int = 900, **env: str):
+    """`snakemake WORDS` in ``cwd`` with the recording sbatch first on PATH; quick status polls (the plugin's
+    40 s first wait is for busy clusters)."""
+    env = _env(**env)
+    env["PATH"] = f"{sbatch_log.parent / 'bin'}{os.pathsep}{env['PATH']}"
+    return subprocess.run([sys.executable, "-m", "snakemake", "--slurm-init-seconds-before-status-checks", "2",
+                           *words], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def _table_rows(path: Path) -> list[str]:
+    return [line for line in path.read_text().splitlines() if line.startswith("|")]
+
+
+def test_small_grid_through_slurm_equals_a_local_run(sbatch_log, tmp_path):
+    """The smoke grid on two models through `--profile profiles/slurm`: the same tables as a local run, one sbatch
+    per job (evaluation: one per model, all seeds), sizes that fit a 2-CPU node, no GPU flags on a CPU grid."""
+    local, cluster = _workflow_in(tmp_path / "local"), _workflow_in(tmp_path / "cluster")
+    for work in (local, cluster):
+        (work / "ci.yaml").write_text(SMALL_GRID)
+    grid = ["tables/mnist.diff.md", "--configfile", "config/smoke.yaml", "ci.yaml"]
+    here = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", *grid], cwd=local, capture_output=True,
+                          text=True, timeout=900, env=_env())
+    assert here.returncode == 0, here.stderr[-3000:]
+    out = _snakemake(["--profile", "profiles/slurm", *grid], cluster, sbatch_log,
+                     HMOGBENCH_SLURM_PARTITION="debug", HMOGBENCH_SLURM_ACCOUNT="local")
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert _table_rows(cluster / "tables" / "mnist.md") == _table_rows(local / "tables" / "mnist.md")
+
+    calls = sbatch_log.read_text().splitlines()
+    rules = sorted(re.search(r"--comment '?rule_(\w+?)(_wildcards|'|\s)", c).group(1) for c in calls)
+    assert rules == sorted(["prepare_data", "real_features", "train", "train", "evaluate", "evaluate"])  # tables: local
+    for call in calls:
+        assert " -p debug" in call and " -A local" in call, call  # site values from the environment
+        assert "--gpus" not in call and "--gres" not in call, call  # a CPU grid asks for no GPU
+        assert int(re.search(r"--mem (\d+)", call).group(1)) <= 20_000, call
+        assert int(re.search(r"-t (\d+)", call).group(1)) <= 30, call
+        cpus = re.search(r"--cpus-per-task[= ](\d+)", call)
+        assert cpus is None or int(cpus.group(1)) <= 2, call
+    assert not list((cluster / "results").rglob("*.tmp"))
+
+    # every job of the whole smoke grid (8 models), as sized now that its data exists, fits a 2-CPU, 20 GB node
+    plan = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall", "tables/mnist.diff.md", "--configfile",
+                           "config/smoke.yaml"], cwd=cluster, capture_output=True, text=True, timeout=300, env=_env())
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    threads = [int(t) for t in re.findall(r"threads: (\d+)", plan.stdout)]
+    memory = [int(m) for m in re.findall(r"mem_mb=(\d+)", plan.stdout)]
+    assert len(threads) == len(memory) == 18 and max(threads) <= 2 and max(memory) <= 20_000, (threads, memory)
+
+
+def _squeue_job(comment_part: str) -> str | None:
+    """The id of the running job whose comment names ``comment_part``."""
+    out = subprocess.run(["squeue", "-h", "-t", "RUNNING", "-o", "%i %k"], capture_output=True, text=True).stdout
+    return next((line.split()[0] for line in out.splitlines() if comment_part in line), None)
+
+
+def _states(sbatch_log: Path, comment_part: str) -> list[str]:
+    """sacct's final states of the jobs this test submitted whose comment contains ``comment_part``, in order."""
+    ids = [line.split()[0] for line in sbatch_log.read_text().splitlines() if comment_part in line]
+    states = []
+    for job in ids:
+        deadline = time.time() + 30
+        while time.time() < deadline:  # a job reaches sacct a moment after it ends
+            out = subprocess.run(["sacct", "-X", "-n", "-P", "-o", "State", "-j", job], capture_output=True,
+                                 text=True).stdout.split()
+            if out and out[0] not in ("PENDING", "RUNNING"):
+                break
+            time.sleep(1)
+        states.append(out[0] if out else "?")
+    return states
+
+
+def _steps_taking(seconds: float, tmp_path: Path) -> int:
+    """Generator steps of the smoke grid's FC (batch 16, one thread) that take about ``seconds`` on this machine:
+    the time limit must fall inside the first attempt and the rest fit the second (measured, not guessed, since
+    CI machines differ)."""
+    out = subprocess.run([sys.executable, "-m", "hmogbench", "train", "--data", "mnist-5k", "--set", "model=FC",
+                          "--set", "steps=12", "--set", "batch_size=16", "--set", "device=cpu", "--no-progress",
+                          "--out", str(tmp_path / "calibrate")], capture_output=True, text=True,
+                         env=_env(OMP_NUM_THREADS="1"), timeout=300)
+    per_step = float(re.search(r"([0-9.e+-]+) s/step", out.stdout).group(1))
+    return max(20, round(seconds / per_step))
+
+
+KILL_GRID = """models: [FC, MGAN-4]
+seeds: [2019]
+steps: {steps}
+max_threads: 1
+checkpoint_every: 100000  # no periodic checkpoint: the one a rerun resumes from was written on SIGTERM
+train_overrides: {{progress_every: 10}}
+job_resources: {{train: {{runtime: 1}}}}  # one minute: FC's first attempt runs into its time limit
+"""
+
+
+def test_a_cancelled_and_a_timed_out_training_are_each_finished_by_one_invocation(sbatch_log, tmp_path):
+    """One invocation: the MGAN-4 training is scancel'led while it runs, the FC training (longer) runs past its
+    1-minute limit. Each writes a checkpoint on SIGTERM, fails, is resubmitted with twice the time (retries: 1)
+    and resumes; run.json tells the truth, nothing is half-written."""
+    work = _workflow_in(tmp_path / "w")
+    prepared = subprocess.run([sys.executable, "-m", "hmogbench", "data", "prepare", "mnist-5k", "--out",
+                               "results/data", "--no-progress"], cwd=work, capture_output=True, text=True, env=_env())
+    assert prepared.returncode == 0, prepared.stderr
+    steps = _steps_taking(110, tmp_path)
+    (work / "kill.yaml").write_text(KILL_GRID.format(steps=steps))
+    targets = [f"results/runs/mnist/{m}/seed2019/generator.pt" for m in ("FC", "MGAN-4")]
+    env = _env()
+    env["PATH"] = f"{sbatch_log.parent / 'bin'}{os.pathsep}{env['PATH']}"
+    proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--slurm-init-seconds-before-status-checks", "2",
+                             "--profile", "profiles/slurm", *targets, "--configfile", "config/smoke.yaml", "kill.yaml"],
+                            cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    log = work / "logs" / "train" / "mnist" / "MGAN-4.log"
+    deadline = time.time() + 300
+    while time.time() < deadline and f"/{steps} (" not in (log.read_text() if log.exists() else ""):
+        time.sleep(0.5)  # a progress line ("step 10/150 (6%) ..."): it is training
+    cancelled = _squeue_job("MGAN-4")
+    assert cancelled is not None, "the MGAN-4 training job is not running"
+    subprocess.run(["scancel", cancelled], check=True)
+    output, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, output[-4000:]
+
+    assert _states(sbatch_log, "mnist_MGAN-4") == ["CANCELLED", "COMPLETED"]
+    assert _states(sbatch_log, "mnist_FC") == ["TIMEOUT", "COMPLETED"]
+    for model in ("FC", "MGAN-4"):
+        run = work / "results" / "runs" / "mnist" / model / "seed2019"
+        info = json.loads((run / "run.json").read_text())
+        assert info["status"] == "complete" and info["steps_done"] == steps, info
+        assert 0 < info["resumed_from"] < steps, info  # resumed from the checkpoint written on SIGTERM
+        assert info["slurm_job_id"] is not None
+        train_log = (work / "logs" / "train" / "mnist" / f"{model}.log").read_text()
+        assert f"generator steps {info['resumed_from']:,} -> {steps:,}" in train_log  # the retry's log: it resumed
+    assert not list((work / "results").rglob("*.tmp"))
+    assert len(sbatch_log.read_text().splitlines()) == 4  # two trainings, each submitted twice (data: prepared here)
+
+
+def test_gpu_jobs_ask_slurm_for_a_gpu_as_configured_and_are_not_capped_to_one(tmp_path):
+    """On a `device: cuda` grid the GPU rules ask `--gpus=1` (or `--gres=gpu:1` with `gpu_request: gres`), and
+    both training jobs are submitted at once: the local one-GPU cap does not apply to SLURM runs. (This node has
+    no GPU: a stand-in sbatch records the lines and refuses every job.)"""
+    _require_cluster()
+    work = _workflow_in(tmp_path / "w")
+    (work / "ci.yaml").write_text(SMALL_GRID + "device: cuda\n")
+    prepared = subprocess.run([sys.executable, "-m", "hmogbench", "data", "prepare", "mnist-5k", "--out",
+                               "results/data", "--no-progress"], cwd=work, capture_output=True, text=True, env=_env())
+    assert prepared.returncode == 0, prepared.stderr
+    bin_dir, log = tmp_path / "bin", tmp_path / "sbatch.log"
+    bin_dir.mkdir()
+    (bin_dir / "sbatch").write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> {log}\necho "sbatch: error: no GPU here" >&2\n'
+                                    "exit 1\n")
+    (bin_dir / "sbatch").chmod(0o755)
+    env = _env(HMOGBENCH_SLURM_PARTITION="debug", HMOGBENCH_SLURM_ACCOUNT="local")
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
+    for request, flag in (("gpus", "--gpus=1"), ("gres", "--gres=gpu:1")):
+        log.unlink(missing_ok=True)
+        shutil.rmtree(work / ".snakemake", ignore_errors=True)
+        out = subprocess.run([sys.executable, "-m", "snakemake", "--slurm-init-seconds-before-status-checks", "2",
+                              "--profile", "profiles/slurm", "--retries", "0",
+                              "-k", *[f"results/runs/mnist/{m}/seed2019/generator.pt" for m in ("FC", "MGAN-4")],
+                              "--configfile", "config/smoke.yaml", "ci.yaml", "--config", f"gpu_request={request}"],
+                             cwd=work, capture_output=True, text=True, timeout=300, env=env)
+        assert out.returncode != 0 and log.exists(), out.stderr[-3000:]
+        calls = log.read_text().splitlines()
+        assert len(calls) == 2 and all(flag in c for c in calls), calls
+        assert all(("--gres" in c) == (request == "gres") for c in calls), calls
+        selected = re.findall(r"Select jobs to execute", out.stdout + out.stderr)
+        assert len(selected) == 1, out.stderr[-3000:]  # both in one round: no cap of one GPU job
+
+    # on this machine (no executor) the same two jobs go one at a time: one GPU here (they fail: no CUDA)
+    here = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "4", "-k", "--verbose",
+                           *[f"results/runs/mnist/{m}/seed2019/generator.pt" for m in ("FC", "MGAN-4")],
+                           "--configfile", "config/smoke.yaml", "ci.yaml"], cwd=work, capture_output=True, text=True,
+                          timeout=300, env=_env())
+    assert "one GPU job at a time on this machine" in here.stdout + here.stderr
+    assert re.findall(r"Selected jobs: (\d+)", here.stdout + here.stderr) == ["1", "1"], here.stderr[-3000:]

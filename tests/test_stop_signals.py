@@ -1,0 +1,135 @@
+"""SIGTERM / SIGUSR1 (SLURM's time limit, scancel, its --signal warning) stop training at the next generator step
+with a checkpoint and a truthful run.json, and evaluation at once with its finished records kept; the commands
+exit with 128 + the signal's number. A resumed run equals an uninterrupted one."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from hmogbench import stop_signals
+from hmogbench.cli import main
+from hmogbench.config import TrainConfig
+from hmogbench.train import CHECKPOINT, GENERATOR, LOSSES, RUN_INFO, train_from_config
+
+
+def _cfg(**kw):
+    return TrainConfig(**{**dict(model="HME-L-2", steps=8, batch_size=8, checkpoint_every=100, log_every=1), **kw})
+
+
+def _signal_at(step_wanted, signum=signal.SIGTERM):
+    def on_step(step):
+        if step == step_wanted:
+            os.kill(os.getpid(), signum)
+    return on_step
+
+
+def _info(run_dir):
+    return json.loads((run_dir / RUN_INFO).read_text())
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGUSR1])
+def test_a_signal_stops_training_with_a_checkpoint_and_the_resume_equals_an_uninterrupted_run(
+        signum, tiny_images, tmp_path):
+    cfg = _cfg()
+    train_from_config(cfg, tiny_images, tmp_path / "full", progress=False)
+    run = tmp_path / "stopped"
+    with stop_signals.stop_on_signals(), pytest.raises(stop_signals.Interrupted) as stopped:
+        train_from_config(cfg, tiny_images, run, progress=False, on_step=_signal_at(3, signum))
+    assert stopped.value.exit_status == 128 + signum
+    # no checkpoint was due before step 100: the one on disk was written because of the signal, at step 3
+    assert torch.load(run / CHECKPOINT, weights_only=False)["step"] == 3
+    info = _info(run)
+    assert info["status"] == "interrupted" and info["signal"] == signal.Signals(signum).name
+    assert info["steps_done"] == info["last_checkpoint"] == 3 and not (run / GENERATOR).exists()
+    assert not list(run.glob("*.tmp"))
+    assert stop_signals.requested() is None  # the handlers are gone with the block
+
+    resumed = train_from_config(cfg, tiny_images, run, progress=False)
+    assert resumed["status"] == "complete" and resumed["resumed_from"] == 3 and resumed["steps_done"] == 8
+    full, again = (torch.load(p / GENERATOR, weights_only=False)["generator"] for p in (tmp_path / "full", run))
+    assert all(torch.equal(full[k], again[k]) for k in full)
+    assert (tmp_path / "full" / LOSSES).read_text() == (run / LOSSES).read_text()
+
+
+def test_run_json_follows_the_checkpoints_and_records_a_crash(tiny_images, tmp_path):
+    seen = []
+
+    def crash_at_5(step):
+        seen.append((step, _info(tmp_path)["steps_done"], _info(tmp_path)["last_checkpoint"]))
+        if step == 5:
+            raise OSError("disk gone")
+
+    with pytest.raises(OSError):
+        train_from_config(_cfg(checkpoint_every=2), tiny_images, tmp_path, progress=False, on_step=crash_at_5)
+    # run.json is rewritten at every checkpoint (steps 2 and 4), not only at the start and the end
+    assert seen == [(1, 0, None), (2, 2, 2), (3, 2, 2), (4, 4, 4), (5, 4, 4)]
+    info = _info(tmp_path)
+    assert info["status"] == "failed" and info["error"] == "OSError: disk gone"
+    assert info["steps_done"] == 5 and info["last_checkpoint"] == 4  # what ran, and what a rerun resumes from
+    resumed = train_from_config(_cfg(checkpoint_every=2), tiny_images, tmp_path, progress=False)
+    assert resumed["resumed_from"] == 4 and _info(tmp_path)["status"] == "complete"
+
+
+def test_the_train_command_exits_with_128_plus_the_signal_and_says_so(tmp_path):
+    """A real SIGTERM to `hmogbench train` (as SLURM sends it): exit status 143, the log says where it stopped."""
+    data = np.random.default_rng(0).integers(0, 256, (40, 32, 32), dtype=np.uint8)
+    np.save(tmp_path / "data.npy", data)
+    args = [sys.executable, "-m", "hmogbench", "train", "--data", str(tmp_path / "data.npy"), "--no-progress",
+            "--set", "model=HME-2", "--set", "steps=100000", "--set", "batch_size=8", "--set", "checkpoint_every=5",
+            "--set", "progress_every=1", "--seeds", "2019", "2020", "--out", str(tmp_path / "run")]
+    proc = subprocess.Popen(args, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    ckpt = tmp_path / "run" / "seed2020" / CHECKPOINT
+    deadline = time.time() + 120
+    while time.time() < deadline and not ckpt.exists():
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "stopped by SIGTERM at generator step" in err and "a rerun goes on from there" in err
+    assert "checkpoint at step" in out and "[train]" in out  # progress lines, then the stop, in the job's log
+    for seed in (2019, 2020):
+        info = _info(tmp_path / "run" / f"seed{seed}")
+        step = torch.load(tmp_path / "run" / f"seed{seed}" / CHECKPOINT, weights_only=False)["step"]
+        assert info["status"] == "interrupted" and info["steps_done"] == info["last_checkpoint"] == step >= 5
+
+
+class Stopped(Exception):
+    pass
+
+
+def test_a_signal_stops_evaluation_at_once_and_keeps_the_finished_records(tmp_path, monkeypatch):
+    from hmogbench import evaluation
+
+    assert main(["data", "prepare", "mnist-5k", "--out", str(tmp_path / "data"), "--no-progress"]) == 0
+    test = tmp_path / "data" / "mnist-5k" / "test.npy"
+    assert main(["features", str(test), "--features", "pixels", "--limit", "20", "--device", "cpu",
+                 "--out", str(tmp_path / "features" / "pixels" / "real.npy"), "--no-progress"]) == 0
+    assert main(["train", "--data", "mnist-5k", "--set", "model=FC", "--set", "steps=1", "--set", "batch_size=8",
+                 "--seeds", "2019", "2020", "--out", str(tmp_path / "runs"), "--no-progress"]) == 0
+    real_sample, calls = evaluation.sample_images, []
+
+    def sigterm_while_sampling_the_second_seed(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)  # the handler raises here, in the middle of the job
+            raise Stopped("the handler did not raise")
+        return real_sample(*args, **kwargs)
+
+    monkeypatch.setattr(evaluation, "sample_images", sigterm_while_sampling_the_second_seed)
+    out = tmp_path / "metrics" / "{space}" / "seed{seed}.json"
+    status = main(["evaluate", str(tmp_path / "runs" / "seed2019"), str(tmp_path / "runs" / "seed2020"),
+                   "--spaces", "pixels", "--count", "20", "--real-features", str(tmp_path / "features" / "{space}" / "real.npy"),
+                   "--out", str(out), "--device", "cpu", "--no-progress"])
+    assert status == 143
+    records = tmp_path / "metrics" / "pixels"
+    assert (records / "seed2019.json").exists() and not (records / "seed2020.json").exists()
+    assert not list(tmp_path.rglob("*.tmp"))
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # restored after the command
