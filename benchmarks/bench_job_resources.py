@@ -104,6 +104,57 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def measure_training(tmp: Path, add, keep, have_celeba: bool) -> None:
+    """Data preparation and training rows (``add`` records a row, ``keep`` reuses one already measured)."""
+    add(prepare_row(tmp, "prepare-mnist-5k", "mnist-5k", 5_000, []))
+    if have_celeba:
+        add(prepare_row(tmp, "prepare-celeba-5k", "celeba", 5_000, ["--raw-dir", str(SHARED), "--test-count", "500"]))
+    mnist = str(tmp / "data" / "mnist-5k" / "train.npy")
+    smoke = dict(data=mnist, dataset="mnist", size=32, channels=1, batch=16, steps=3, seeds=[2019, 2020])
+    add(train_row(tmp, "smoke-FC", model="FC", **smoke))  # always: the evaluation rows use its runs
+    for model in ("HME-L-2", "MADGAN-4"):
+        if not keep(f"smoke-{model}"):
+            add(train_row(tmp, f"smoke-{model}", model=model, **smoke))
+    for threads in (1, 2):
+        if not keep(f"FC-32-b128-t{threads}"):
+            add(train_row(tmp, f"FC-32-b128-t{threads}", model="FC", data=mnist, dataset="mnist", size=32,
+                          channels=1, batch=128, steps=3, seeds=[2019], threads=threads))
+    if not keep("HME-L-2-32-b128"):
+        add(train_row(tmp, "HME-L-2-32-b128", model="HME-L-2", data=mnist, dataset="mnist", size=32, channels=1,
+                      batch=128, steps=3, seeds=[2019]))
+    if have_celeba and not keep("HME-L-5-64-b128"):
+        add(train_row(tmp, "HME-L-5-64-b128", model="HME-L-5", data=str(tmp / "data/celeba/train.npy"),
+                      dataset="celeba", size=64, channels=3, batch=128, steps=2, seeds=[2019]))
+
+
+def measure_evaluation(tmp: Path, add, have_celeba: bool) -> str | None:
+    """Feature and evaluation rows (pixels; fid-inception where its weights and CelebA are here); -> why not."""
+    mnist_test = str(tmp / "data" / "mnist-5k" / "test.npy")
+    pixels = features_row(tmp, "real-pixels-mnist-200", images=mnist_test, space="pixels", count=200, size=32,
+                          channels=1, weights=None)
+    add(pixels)
+    smoke_runs = [tmp / "runs/smoke-FC/seed2019", tmp / "runs/smoke-FC/seed2020"]
+    add(evaluate_row(tmp, "smoke-FC-pixels-200", runs=smoke_runs, real=mnist_test, space="pixels", count=200,
+                     size=32, channels=1, model="FC", real_features=pixels["features_path"], weights=None))
+    if not (FID_WEIGHTS.is_file() and have_celeba):
+        return f"fid-inception rows: no {FID_WEIGHTS} (or no CelebA)"
+    celeba_test = str(tmp / "data/celeba/test.npy")
+    real = features_row(tmp, "real-fid-celeba-100", images=celeba_test, space="fid-inception", count=100,
+                        size=64, channels=3, weights=FID_WEIGHTS)
+    add(real)
+    mnist_fid = features_row(tmp, "real-fid-mnist-100", images=mnist_test, space="fid-inception", count=100,
+                             size=32, channels=1, weights=FID_WEIGHTS)
+    add(mnist_fid)
+    add(evaluate_row(tmp, "smoke-FC-fid-100", runs=smoke_runs[:1], real=mnist_test, space="fid-inception",
+                     count=100, size=32, channels=1, model="FC", real_features=mnist_fid["features_path"],
+                     weights=FID_WEIGHTS))
+    if (tmp / "runs/HME-L-5-64-b128/seed2019").is_dir():  # not re-trained with --resume
+        add(evaluate_row(tmp, "HME-L-5-fid-100", runs=[tmp / "runs/HME-L-5-64-b128/seed2019"], real=celeba_test,
+                         space="fid-inception", count=100, size=64, channels=3, model="HME-L-5",
+                         real_features=real["features_path"], weights=FID_WEIGHTS))
+    return None
+
+
 def main() -> None:
     import torch
 
@@ -121,70 +172,26 @@ def main() -> None:
     rows: list[dict] = []
     skipped: list[str] = []
 
-    def add(row: dict | None) -> None:
+    def add(row: dict) -> None:  # each row is on disk the moment it is measured
         rows.append(row)
         write_json_atomic(args.out, {**header, "rows": rows, "skipped": skipped})
         print(f"{row['job']:14s} {row['name']:28s} {row['peak_rss_mb']:8.0f} MB {row['wall_s']:7.1f} s", flush=True)
 
-    with tempfile.TemporaryDirectory(prefix="bench-job-resources-") as name:
-        tmp = Path(name)
-        def keep(name: str) -> bool:
-            if name in old:
-                rows.append(old[name])
-                return True
-            return False
+    def keep(name: str) -> bool:
+        if name in old:
+            rows.append(old[name])
+        return name in old
 
-        add(prepare_row(tmp, "prepare-mnist-5k", "mnist-5k", 5_000, []))
-        have_celeba = (SHARED / "celeba" / "img_align_celeba_89x109").is_dir()
-        if have_celeba:
-            add(prepare_row(tmp, "prepare-celeba-5k", "celeba", 5_000,
-                            ["--raw-dir", str(SHARED), "--test-count", "500"]))
-        else:
-            skipped.append("celeba rows: no CelebA images under /work/shared/data")
-        mnist = str(tmp / "data" / "mnist-5k" / "train.npy")
-        mnist_test = str(tmp / "data" / "mnist-5k" / "test.npy")
-        smoke = dict(data=mnist, dataset="mnist", size=32, channels=1, batch=16, steps=3, seeds=[2019, 2020])
-        add(train_row(tmp, "smoke-FC", model="FC", **smoke))
-        if not keep("smoke-HME-L-2"):
-            add(train_row(tmp, "smoke-HME-L-2", model="HME-L-2", **smoke))
-        if not keep("smoke-MADGAN-4"):
-            add(train_row(tmp, "smoke-MADGAN-4", model="MADGAN-4", **smoke))
-        for threads in (1, 2):
-            if not keep(f"FC-32-b128-t{threads}"):
-                add(train_row(tmp, f"FC-32-b128-t{threads}", model="FC", data=mnist, dataset="mnist", size=32,
-                          channels=1, batch=128, steps=3, seeds=[2019], threads=threads))
-        if not keep("HME-L-2-32-b128"):
-            add(train_row(tmp, "HME-L-2-32-b128", model="HME-L-2", data=mnist, dataset="mnist", size=32, channels=1,
-                      batch=128, steps=3, seeds=[2019]))
-        if have_celeba and not keep("HME-L-5-64-b128"):
-            add(train_row(tmp, "HME-L-5-64-b128", model="HME-L-5", data=str(tmp / "data/celeba/train.npy"),
-                          dataset="celeba", size=64, channels=3, batch=128, steps=2, seeds=[2019]))
-        pixels = features_row(tmp, "real-pixels-mnist-200", images=mnist_test, space="pixels", count=200, size=32,
-                              channels=1, weights=None)
-        add(pixels)
-        add(evaluate_row(tmp, "smoke-FC-pixels-200", runs=[tmp / "runs/smoke-FC/seed2019", tmp / "runs/smoke-FC/seed2020"],
-                         real=mnist_test, space="pixels", count=200, size=32, channels=1, model="FC",
-                         real_features=pixels["features_path"], weights=None))
-        if FID_WEIGHTS.is_file() and have_celeba:
-            celeba_test = str(tmp / "data/celeba/test.npy")
-            real = features_row(tmp, "real-fid-celeba-100", images=celeba_test, space="fid-inception", count=100,
-                                size=64, channels=3, weights=FID_WEIGHTS)
-            add(real)
-            mnist_fid = features_row(tmp, "real-fid-mnist-100", images=mnist_test, space="fid-inception", count=100,
-                                     size=32, channels=1, weights=FID_WEIGHTS)
-            add(mnist_fid)
-            add(evaluate_row(tmp, "smoke-FC-fid-100", runs=[tmp / "runs/smoke-FC/seed2019"], real=mnist_test,
-                             space="fid-inception", count=100, size=32, channels=1, model="FC",
-                             real_features=mnist_fid["features_path"], weights=FID_WEIGHTS))
-            if (tmp / "runs/HME-L-5-64-b128/seed2019").is_dir():  # not re-trained with --resume
-                add(evaluate_row(tmp, "HME-L-5-fid-100", runs=[tmp / "runs/HME-L-5-64-b128/seed2019"], real=celeba_test,
-                             space="fid-inception", count=100, size=64, channels=3, model="HME-L-5",
-                             real_features=real["features_path"], weights=FID_WEIGHTS))
-        else:
-            skipped.append(f"fid-inception rows: no {FID_WEIGHTS} (or no CelebA)")
-        for r in rows:
-            r.pop("features_path", None)
-        write_json_atomic(args.out, {**header, "rows": rows, "skipped": skipped})
+    have_celeba = (SHARED / "celeba" / "img_align_celeba_89x109").is_dir()
+    if not have_celeba:
+        skipped.append("celeba rows: no CelebA images under /work/shared/data")
+    with tempfile.TemporaryDirectory(prefix="bench-job-resources-") as name:
+        measure_training(Path(name), add, keep, have_celeba)
+        why_not = measure_evaluation(Path(name), add, have_celeba)
+    skipped.extend([why_not] if why_not else [])
+    for r in rows:
+        r.pop("features_path", None)
+    write_json_atomic(args.out, {**header, "rows": rows, "skipped": skipped})
     print(table(rows))
     print(f"-> {args.out}")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from pathlib import Path
 
@@ -268,18 +267,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# commands that stop at a safe point on SIGTERM / SIGUSR1 (hmogbench.stop_signals): True = at once (every record
-# is written atomically), False = at the next generator step, after a checkpoint
-STOPS_ON_SIGNALS = {"train": False, "evaluate": True}
+# how a command stops on SIGTERM / SIGUSR1 (hmogbench.stop_signals): train at the next generator step, after a
+# checkpoint; every other command at once (outputs are written atomically: the exception removes temporary files,
+# and evaluate keeps the records already written)
+STOPS_AT_ONCE = {"train": False}
 
 
 def main(argv: list[str] | None = None) -> int:
     from .stop_signals import Interrupted, stop_on_signals
 
     args = build_parser().parse_args(argv)
-    immediate = STOPS_ON_SIGNALS.get(args.command)
     try:
-        with stop_on_signals(immediate) if immediate is not None else contextlib.nullcontext():
+        with stop_on_signals(immediate=STOPS_AT_ONCE.get(args.command, True)):
             return args.func(args)
     except Interrupted as exc:
         print(f"hmogbench {args.command}: {exc}; what was done is kept, a rerun goes on from there", file=sys.stderr)

@@ -178,6 +178,7 @@ def figures_job(wildcards, input=None):
 SIZED_RULES = {"prepare_data": prepare_job, "train": train_job, "real_features": real_features_job,
                "evaluate": evaluate_job, "figures": figures_job}
 GPU_RULES = {"train", "real_features", "evaluate", "figures"}
+RESUMABLE_RULES = {"train", "evaluate"}  # a rerun goes on from what a stopped job kept: they get SLURM's warning
 GPU_REQUESTS = {"gpus": {"gpu": 1}, "gres": {"gres": "gpu:1"}}  # -> sbatch --gpus=1 / --gres=gpu:1
 
 
@@ -201,12 +202,14 @@ def threads_of(rule):
 
 def resources_of(rule):
     """The `resources:` of `rule`: memory, time (x the attempt: a resubmitted job gets more), SLURM's stop warning
-    and, for a GPU rule when `device` is not cpu, the GPU request (config `gpu_request`)."""
+    (the rules whose rerun goes on from a stopped job) and, for a GPU rule when `device` is not cpu, the GPU
+    request (config `gpu_request`)."""
     gpu = GPU_REQUESTS[config["gpu_request"]] if ON_GPU and rule in GPU_RULES else {}
     return dict(
         mem_mb=lambda wildcards, input: sized(rule, wildcards, input).mem_mb,
         runtime=lambda wildcards, input, attempt: sized(rule, wildcards, input).runtime * attempt,
-        slurm_extra=lambda wildcards, input, attempt: stop_warning(sized(rule, wildcards, input).runtime * attempt),
+        **({"slurm_extra": lambda wildcards, input, attempt: stop_warning(sized(rule, wildcards, input).runtime
+                                                                           * attempt)} if rule in RESUMABLE_RULES else {}),
         **gpu,
     )
 
