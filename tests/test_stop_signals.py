@@ -91,7 +91,10 @@ def test_the_train_command_exits_with_128_plus_the_signal_and_says_so(tmp_path):
     while time.time() < deadline and not ckpt.exists():
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=60)
+    try:
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()  # (a no-op once it has exited)
     assert proc.returncode == 143, err
     assert "stopped by SIGTERM at generator step" in err and "a rerun goes on from there" in err
     assert "checkpoint at step" in out and "[train]" in out  # progress lines, then the stop, in the job's log
