@@ -173,14 +173,17 @@ def test_a_cancelled_and_a_timed_out_training_are_each_finished_by_one_invocatio
     proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--slurm-init-seconds-before-status-checks", "2",
                              "--profile", "profiles/slurm", *targets, "--configfile", "config/smoke.yaml", "kill.yaml"],
                             cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    log = work / "logs" / "train" / "mnist" / "MGAN-4.log"
-    deadline = time.time() + 300
-    while time.time() < deadline and f"/{steps} (" not in (log.read_text() if log.exists() else ""):
-        time.sleep(0.5)  # a progress line ("step 10/150 (6%) ..."): it is training
-    cancelled = _squeue_job("MGAN-4")
-    assert cancelled is not None, "the MGAN-4 training job is not running"
-    subprocess.run(["scancel", cancelled], check=True)
-    output, _ = proc.communicate(timeout=600)
+    try:
+        log = work / "logs" / "train" / "mnist" / "MGAN-4.log"
+        deadline = time.time() + 300
+        while time.time() < deadline and f"/{steps} (" not in (log.read_text() if log.exists() else ""):
+            time.sleep(0.5)  # a progress line ("step 10/150 (6%) ..."): it is training
+        cancelled = _squeue_job("MGAN-4")
+        assert cancelled is not None, "the MGAN-4 training job is not running"
+        subprocess.run(["scancel", cancelled], check=True)
+        output, _ = proc.communicate(timeout=600)
+    finally:
+        proc.kill()  # a hung run (e.g. a cancelled job never noticed) must not outlive the test
     assert proc.returncode == 0, output[-4000:]
 
     assert _states(sbatch_log, "mnist_MGAN-4") == ["CANCELLED", "COMPLETED"]
