@@ -474,9 +474,10 @@ def train_runs(
                 info.update(status="stopped", error=f"stopped with its batched group: {exc}", steps_done=step)
             write_json_atomic(run.out_dir / RUN_INFO, info)
         raise
-    except Exception as exc:
-        _write_infos(runs, infos, status="failed", error=f"{type(exc).__name__}: {exc}", steps_done=step,
-                     updated_utc=utc_now())
+    except (Exception, KeyboardInterrupt) as exc:  # Ctrl-C lands mid-step: no checkpoint, a rerun resumes
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        _write_infos(runs, infos, status="interrupted" if interrupted else "failed", updated_utc=utc_now(),
+                     error="Ctrl-C (SIGINT)" if interrupted else f"{type(exc).__name__}: {exc}", steps_done=step)
         raise
     finally:
         report.close()

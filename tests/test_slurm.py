@@ -104,9 +104,9 @@ def test_small_grid_through_slurm_equals_a_local_run(sbatch_log, tmp_path):
 
     # every job of the whole smoke grid (8 models), as sized now that its data exists, fits a 2-CPU, 20 GB node
     # (--cores 64: nothing scaled down; a dry run prints `threads:` only above 1)
-    plan = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall", "--cores", "64", "tables/mnist.diff.md",
-                           "--configfile", "config/smoke.yaml"], cwd=cluster, capture_output=True, text=True,
-                          timeout=300, env=_env())
+    plan = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall", "--cores", "64",
+                           "tables/mnist.diff.md", "--configfile", "config/smoke.yaml"], cwd=cluster,
+                          capture_output=True, text=True, timeout=300, env=_env())
     assert plan.returncode == 0, plan.stderr[-3000:]
     sizes = _job_sizes(plan.stdout)
     assert len(sizes) == 19, plan.stdout[-2000:]  # prepare, real features, 8 train, 8 evaluate, tables

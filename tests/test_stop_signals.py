@@ -77,6 +77,18 @@ def test_run_json_follows_the_checkpoints_and_records_a_crash(tiny_images, tmp_p
     assert resumed["resumed_from"] == 4 and _info(tmp_path)["status"] == "complete"
 
 
+def test_ctrl_c_is_recorded_as_interrupted(tiny_images, tmp_path):
+    def ctrl_c_at_3(step):
+        if step == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_from_config(_cfg(checkpoint_every=2), tiny_images, tmp_path, progress=False, on_step=ctrl_c_at_3)
+    info = _info(tmp_path)
+    assert info["status"] == "interrupted" and info["error"] == "Ctrl-C (SIGINT)"
+    assert info["steps_done"] == 3 and info["last_checkpoint"] == 2  # no checkpoint mid-step: a rerun resumes at 2
+
+
 def test_the_train_command_exits_with_128_plus_the_signal_and_says_so(tmp_path):
     """A real SIGTERM to `hmogbench train` (as SLURM sends it): exit status 143, the log says where it stopped."""
     data = np.random.default_rng(0).integers(0, 256, (40, 32, 32), dtype=np.uint8)
@@ -129,7 +141,8 @@ def test_a_signal_stops_evaluation_at_once_and_keeps_the_finished_records(tmp_pa
     monkeypatch.setattr(evaluation, "sample_images", sigterm_while_sampling_the_second_seed)
     out = tmp_path / "metrics" / "{space}" / "seed{seed}.json"
     status = main(["evaluate", str(tmp_path / "runs" / "seed2019"), str(tmp_path / "runs" / "seed2020"),
-                   "--spaces", "pixels", "--count", "20", "--real-features", str(tmp_path / "features" / "{space}" / "real.npy"),
+                   "--spaces", "pixels", "--count", "20",
+                   "--real-features", str(tmp_path / "features" / "{space}" / "real.npy"),
                    "--out", str(out), "--device", "cpu", "--no-progress"])
     assert status == 143
     records = tmp_path / "metrics" / "pixels"

@@ -32,7 +32,6 @@ SPACES = config["feature_spaces"]
 ON_GPU = config["device"] != "cpu"
 
 
-
 onstart:
     # Snakemake never assigns devices and GPU rules hold one `gpu` resource each: on this machine run one GPU job
     # at a time unless `--resources gpu=N` says there are N. Not on SLURM (or another executor), where each job
@@ -195,6 +194,10 @@ def stop_warning(minutes):
     return f"--signal=TERM@{min(600, 6 * minutes)}" if minutes >= 10 else ""
 
 
+def warning_of(rule):
+    return lambda wildcards, input, attempt: stop_warning(sized(rule, wildcards, input).runtime * attempt)
+
+
 def threads_of(rule):
     """The rule's `threads:` (Snakemake wants them before the inputs exist: from the wildcards alone)."""
     return lambda wildcards: sized(rule, wildcards).threads
@@ -208,8 +211,7 @@ def resources_of(rule):
     return dict(
         mem_mb=lambda wildcards, input: sized(rule, wildcards, input).mem_mb,
         runtime=lambda wildcards, input, attempt: sized(rule, wildcards, input).runtime * attempt,
-        **({"slurm_extra": lambda wildcards, input, attempt: stop_warning(sized(rule, wildcards, input).runtime
-                                                                           * attempt)} if rule in RESUMABLE_RULES else {}),
+        **({"slurm_extra": warning_of(rule)} if rule in RESUMABLE_RULES else {}),
         **gpu,
     )
 
