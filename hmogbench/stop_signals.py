@@ -30,7 +30,7 @@ class Interrupted(Exception):
 
     def __init__(self, signum: int, where: str = ""):
         self.signum = signum
-        super().__init__(f"stopped by {signal.Signals(signum).name}" + (f" {where}" if where else ""))
+        super().__init__(f"stopped by {signal_name(signum)}" + (f" {where}" if where else ""))
 
     @property
     def exit_status(self) -> int:

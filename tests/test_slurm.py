@@ -36,25 +36,43 @@ def _require_cluster() -> None:
         pytest.skip(message)
 
 
-@pytest.fixture
-def sbatch_log(tmp_path):
-    """A `sbatch` first on PATH that appends its arguments to a file, then submits for real; -> that file."""
-    _require_cluster()
-    bin_dir, log = tmp_path / "bin", tmp_path / "sbatch.log"
+def _stand_in_sbatch(folder: Path, body: str) -> Path:
+    """``folder``/bin/sbatch, a shell script running ``body`` (which may append to "$LOG"); -> that log file."""
+    bin_dir, log = folder / "bin", folder / "sbatch.log"
     bin_dir.mkdir()
-    (bin_dir / "sbatch").write_text(  # the plugin reads the job id from stdout (--parsable): pass it on
-        f'#!/bin/sh\nid=$({shutil.which("sbatch")} "$@") || exit $?\nprintf "%s %s\\n" "$id" "$*" >> {log}\n'
-        'echo "$id"\n')
+    (bin_dir / "sbatch").write_text(f"#!/bin/sh\nLOG={log}\n{body}")
     (bin_dir / "sbatch").chmod(0o755)
     log.touch()
     return log
 
 
+def _env_with_sbatch(sbatch_log: Path, **extra: str) -> dict:
+    """The tests' environment with the stand-in sbatch beside ``sbatch_log`` first on PATH."""
+    env = _env(**extra)
+    env["PATH"] = f"{sbatch_log.parent / 'bin'}{os.pathsep}{env['PATH']}"
+    return env
+
+
+def _prepare_mnist_5k(work: Path) -> None:
+    """The embedded digits prepared in ``work`` without SLURM, so that the trainings are ready from the start."""
+    prepared = subprocess.run([sys.executable, "-m", "hmogbench", "data", "prepare", "mnist-5k", "--out",
+                               "results/data", "--no-progress"], cwd=work, capture_output=True, text=True, env=_env())
+    assert prepared.returncode == 0, prepared.stderr
+
+
+@pytest.fixture
+def sbatch_log(tmp_path):
+    """A `sbatch` first on PATH that submits for real and appends the job id and its arguments to a file; -> that
+    file. (The plugin reads the job id from stdout, --parsable: it is passed on.)"""
+    _require_cluster()
+    return _stand_in_sbatch(tmp_path, f'id=$({shutil.which("sbatch")} "$@") || exit $?\n'
+                                      'printf "%s %s\\n" "$id" "$*" >> "$LOG"\necho "$id"\n')
+
+
 def _snakemake(words: list[str], cwd: Path, sbatch_log: Path, timeout: int = 900, **env: str):
     """`snakemake WORDS` in ``cwd`` with the recording sbatch first on PATH; quick status polls (the plugin's
     40 s first wait is for busy clusters)."""
-    env = _env(**env)
-    env["PATH"] = f"{sbatch_log.parent / 'bin'}{os.pathsep}{env['PATH']}"
+    env = _env_with_sbatch(sbatch_log, **env)
     return subprocess.run([sys.executable, "-m", "snakemake", "--slurm-init-seconds-before-status-checks", "2",
                            *words], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
 
@@ -162,14 +180,11 @@ def test_a_cancelled_and_a_timed_out_training_are_each_finished_by_one_invocatio
     1-minute limit. Each writes a checkpoint on SIGTERM, fails, is resubmitted with more time and resumes;
     run.json tells the truth, nothing is half-written."""
     work = _workflow_in(tmp_path / "w")
-    prepared = subprocess.run([sys.executable, "-m", "hmogbench", "data", "prepare", "mnist-5k", "--out",
-                               "results/data", "--no-progress"], cwd=work, capture_output=True, text=True, env=_env())
-    assert prepared.returncode == 0, prepared.stderr
+    _prepare_mnist_5k(work)
     steps = _steps_taking(100, tmp_path)
     (work / "kill.yaml").write_text(KILL_GRID.format(steps=steps))
     targets = [f"results/runs/mnist/{m}/seed2019/generator.pt" for m in ("FC", "MGAN-4")]
-    env = _env()
-    env["PATH"] = f"{sbatch_log.parent / 'bin'}{os.pathsep}{env['PATH']}"
+    env = _env_with_sbatch(sbatch_log)
     proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--slurm-init-seconds-before-status-checks", "2",
                              "--profile", "profiles/slurm", *targets, "--configfile", "config/smoke.yaml", "kill.yaml"],
                             cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
@@ -208,16 +223,9 @@ def test_gpu_jobs_ask_slurm_for_a_gpu_as_configured_and_are_not_capped_to_one(tm
     _require_cluster()
     work = _workflow_in(tmp_path / "w")
     (work / "ci.yaml").write_text(SMALL_GRID + "device: cuda\njob_resources: {train: {runtime: 20}}\n")
-    prepared = subprocess.run([sys.executable, "-m", "hmogbench", "data", "prepare", "mnist-5k", "--out",
-                               "results/data", "--no-progress"], cwd=work, capture_output=True, text=True, env=_env())
-    assert prepared.returncode == 0, prepared.stderr
-    bin_dir, log = tmp_path / "bin", tmp_path / "sbatch.log"
-    bin_dir.mkdir()
-    (bin_dir / "sbatch").write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> {log}\necho "sbatch: error: no GPU here" >&2\n'
-                                    "exit 1\n")
-    (bin_dir / "sbatch").chmod(0o755)
-    env = _env(HMOGBENCH_SLURM_PARTITION="debug", HMOGBENCH_SLURM_ACCOUNT="local")
-    env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
+    _prepare_mnist_5k(work)
+    log = _stand_in_sbatch(tmp_path, 'printf "%s\\n" "$*" >> "$LOG"\necho "sbatch: error: no GPU here" >&2\nexit 1\n')
+    env = _env_with_sbatch(log, HMOGBENCH_SLURM_PARTITION="debug", HMOGBENCH_SLURM_ACCOUNT="local")
     for request, flag in (("gpus", "--gpus=1"), ("gres", "--gres=gpu:1")):
         log.unlink(missing_ok=True)
         shutil.rmtree(work / ".snakemake", ignore_errors=True)

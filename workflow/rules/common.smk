@@ -140,10 +140,13 @@ def evaluate_options(wildcards):
 
 
 def train_job(wildcards, input=None):
-    """The derived size of one train job (all its seeds); the data count from train.npy once it exists."""
+    """The derived size of one train job (all its seeds); the data count from train.npy once it exists (before:
+    the full training split's, job_resources.TRAIN_IMAGES)."""
     spec = DATASETS[wildcards.dataset]
     per_image = spec.channels * spec.image_size**2
-    images = int(input.size_mb * 1e6 / per_image) if input is not None and input.size_mb else 70_000
+    source = config["train_source"].get(wildcards.dataset, wildcards.dataset)
+    images = int(input.size_mb * 1e6 / per_image) if input is not None and input.size_mb else \
+        job_resources.TRAIN_IMAGES[source]
     steps = config["steps"] or job_resources.default_steps(wildcards.model)
     seeds = 1 if "seed" in wildcards.keys() else len(SEEDS)
     return job_resources.train_resources(
