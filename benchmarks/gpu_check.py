@@ -24,7 +24,7 @@ Parts:
   e  the CLI chain with --device auto: train (20 steps) -> sample -> features --features pixels -> score.
 
 --smoke runs the same code on the CPU at tiny sizes (well under a minute on 2 cores); CUDA-only figures are null.
-The training API is imported in one place (``training_api``): update it there when hmogbench.train moves.
+The training API is imported in one place (``training_api``).
 """
 
 from __future__ import annotations
@@ -62,12 +62,10 @@ H200_FALLBACK_PEAKS = {"fp32": 67e12, "tf32": 494.7e12, "bf16": 989.4e12}
 
 
 def training_api() -> SimpleNamespace:
-    """The hmogbench names this check relies on, imported in one place (hmogbench/train.py is to become a
-    package: update the imports here, nowhere else)."""
-    from hmogbench.batched import train_group
+    """The hmogbench names this check relies on, imported in one place."""
     from hmogbench.config import DEFAULT_STEPS, TrainConfig
     from hmogbench.device import numerics_record, prepare_device, set_numerics
-    from hmogbench.train import train_from_config
+    from hmogbench.training import train_from_config, train_group
 
     return SimpleNamespace(TrainConfig=TrainConfig, DEFAULT_STEPS=DEFAULT_STEPS, train_from_config=train_from_config,
                            train_group=train_group, prepare_device=prepare_device, set_numerics=set_numerics,

@@ -69,7 +69,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .device import prepare_device
     from .images import load_training_images
     from .progress_images import tensorboard
-    from .train import seed_dir, train_from_config, train_seeds
+    from .training import seed_dir, train_from_config, train_seeds
 
     overrides = dict(parse_override(o) for o in args.set)
     cfg = TrainConfig.from_file(args.config, **overrides) if args.config else TrainConfig.from_dict(overrides, "--set")

@@ -88,8 +88,8 @@ def environment_yml(lock: str | Path) -> str:
 if __name__ == "__main__":  # python -m hmogbench.lock environment.yml
     import sys
 
-    from .provenance import write_text_atomic
-
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "environment.yml")
-    write_text_atomic(target, environment_yml(SOURCE_LOCK))
+    partial = target.with_name(target.name + ".tmp")  # nothing half-written (provenance imports this module)
+    partial.write_text(environment_yml(SOURCE_LOCK))
+    os.replace(partial, target)
     print(f"{target}: written from {LOCK_NAME}")

@@ -7,6 +7,9 @@ and the estimated time of the whole run. With ``bar`` it then drives a tqdm bar 
 (``--no-progress``, as the workflow's jobs run) it prints a line every ``every`` generator steps
 (``TrainConfig.progress_every``, default 100) or ``EVERY_S`` seconds, whichever comes first, and at the last
 step: step/total, steps/s, ETA and the latest losses, so that ``tail -f`` on a job's log shows progress.
+
+The losses come from a callable, called only when a line is printed or the bar's losses are refreshed (at most
+every ``BAR_LOSSES_EVERY_S``): reading a loss off a GPU waits for the device, which the loop does not do every step.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from tqdm.auto import tqdm
 EVERY_S = 60.0  # seconds between progress lines at most (without a bar)
 ESTIMATE_AFTER_STEPS = 10  # the estimate: after this many steps past the first ...
 ESTIMATE_AFTER_S = 30.0  # ... or this many seconds, whichever comes first
+BAR_LOSSES_EVERY_S = 1.0  # with a bar: seconds between refreshes of the losses it shows
 
 
 def format_duration(seconds: float) -> str:
@@ -64,6 +68,7 @@ class TrainProgress:
         self.started = self.last_time = clock()
         self.first_done: float | None = None  # when the first step of this session ended (warm-up excluded)
         self.estimated = False
+        self.bar_losses_at = -float("inf")
         self.bar = tqdm(total=total, initial=initial, unit="step", desc=label, dynamic_ncols=True) if bar else None
 
     def _print(self, text: str, labelled: bool = True) -> None:
@@ -84,8 +89,9 @@ class TrainProgress:
             return (now - self.first_done) / (done - 1)
         return (now - self.started) / max(done, 1)
 
-    def update(self, step: int, d: list[float], g: list[float]) -> None:
-        """Generator step ``step`` is done; ``d``, ``g``: its discriminator and generator loss of every run."""
+    def update(self, step: int, losses: Callable[[], tuple[list[float], list[float]]]) -> None:
+        """Generator step ``step`` is done; ``losses()``: its discriminator and generator loss of every run (called
+        only when shown)."""
         now = self.clock()
         done = step - self.initial
         if done == 1:
@@ -94,10 +100,13 @@ class TrainProgress:
                                                  or now - self.started >= ESTIMATE_AFTER_S):
             self._estimate(step, now)
         if self.bar is not None:
-            self.bar.set_postfix(d=f"{d[0]:.4g}", g=f"{g[0]:.4g}", refresh=False)
+            if now - self.bar_losses_at >= BAR_LOSSES_EVERY_S or step == self.end:
+                d, g = losses()
+                self.bar.set_postfix(d=f"{d[0]:.4g}", g=f"{g[0]:.4g}", refresh=False)
+                self.bar_losses_at = now
             self.bar.update(step - self.bar.n)
         elif step - self.last_step >= self.every or now - self.last_time >= EVERY_S or step == self.end:
-            self._log(step, now, d, g)
+            self._log(step, now, *losses())
 
     def _estimate(self, step: int, now: float) -> None:
         self.estimated = True

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from . import __version__
+from .lock import installed_version, lock_record
 
 
 def _umask() -> int:
@@ -86,8 +87,6 @@ RECORDED_DISTRIBUTIONS = ("torchvision", "scipy", "pytorch-fid", "scikit-learn",
 
 def versions() -> dict[str, str | None]:
     """Versions actually imported / installed here (None: not installed), beside the lock's hash."""
-    from .lock import installed_version
-
     return {
         "hmogbench": __version__,
         "python": platform.python_version(),
@@ -117,7 +116,6 @@ def provenance(config: dict[str, Any] | None = None, device: str | torch.device 
     """What produced a result: config, git commit, versions, the lock file's hash (and any installed package
     that differs from it), device, the float32 switches (hmogbench/device.py) and UTC time."""
     from .device import numerics_record, resolve_device
-    from .lock import lock_record
 
     device = resolve_device(device)
 

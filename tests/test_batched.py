@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from hmogbench.batched import StackedPair, batching_unsupported, train_group
+from hmogbench.training import StackedRuns, batching_unsupported, train_group
 from hmogbench.config import TrainConfig
 from hmogbench.objectives import WGANGP
-from hmogbench.train import (CHECKPOINT, GENERATOR, LOSSES, RUN_INFO, NonFiniteLossError, build_models, loop_settings,
+from hmogbench.training import (CHECKPOINT, GENERATOR, LOSSES, RUN_INFO, NonFiniteLossError, build_models, loop_settings,
                              seed_dir, train_from_config, train_gan, train_seeds)
 
 SEEDS = [2019, 2020]
@@ -239,7 +239,7 @@ def test_vmapped_losses_give_each_seed_its_gradients(tiny_images):
     zs = [torch.randn(8, 100, generator=g) for _ in SEEDS]
     noise = [{"alpha": torch.rand(8, 1, 1, 1, generator=g)} for _ in SEEDS]
     exact = [(_float64(G), _float64(D)) for G, D, _ in models]
-    pair = StackedPair([m[0] for m in models], [m[1] for m in models], mode="vmap")
+    pair = StackedRuns([m[0] for m in models], [m[1] for m in models], mode="vmap")
     out = pair.apply(objective.d_loss, reals, zs, noise=noise)
     out["loss"].sum().backward()
     g_out = pair.apply(objective.g_loss, zs)
@@ -338,12 +338,12 @@ def test_competitors_fall_back_to_one_by_one_with_the_reason(tiny_images, tmp_pa
 
 
 def test_a_nan_in_a_batched_seed_lets_the_others_finish(tiny_images, tmp_path, monkeypatch):
-    import hmogbench.batched
+    import hmogbench.training.seeds
 
     def failing_group(*args, **kwargs):
         raise NonFiniteLossError("seed 2020: generator loss is nan at generator step 1")
 
-    monkeypatch.setattr(hmogbench.batched, "train_group", failing_group)
+    monkeypatch.setattr(hmogbench.training.seeds, "train_group", failing_group)
     infos = train_seeds(_cfg(steps=1, d_steps=1), SEEDS, tiny_images, tmp_path, progress=False)
     assert [i["status"] for i in infos] == ["complete", "complete"]  # alone, neither fails here
     assert "a seed of the batched group failed (seed 2020: generator loss is nan" in infos[0]["batch"]["reason"]

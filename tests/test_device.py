@@ -87,7 +87,7 @@ def test_every_command_takes_device_auto(tmp_path, argv, trained_run, capsys):
 @pytest.fixture
 def trained_run(tmp_path, tiny_images):
     from hmogbench.config import TrainConfig
-    from hmogbench.train import train_from_config
+    from hmogbench.training import train_from_config
 
     cfg = TrainConfig.from_dict({"model": "FC", "steps": 1, "batch_size": 8, "device": "auto"}, "test")
     train_from_config(cfg, tiny_images, tmp_path / "run", progress=False)

@@ -13,7 +13,7 @@ from hmogbench.config import TrainConfig
 from hmogbench.models import ModelSpec, MultiHead, build_discriminator, gumbel_softmax
 from hmogbench.models.trunk import DISC_CHANNELS
 from hmogbench.objectives import MEGAN, build_objective
-from hmogbench.train import LoopSettings, build_models, train_gan
+from hmogbench.training import LoopSettings, build_models, train_gan
 
 SIZES = [(32, 1), (64, 3)]
 

@@ -26,7 +26,7 @@ from hmogbench.interpret.truncation import truncate_least_likely
 from hmogbench.models.generator import build_generator
 from hmogbench.models.spec import ModelSpec
 from hmogbench.provenance import torch_save_atomic
-from hmogbench.train import build_models, train_from_config
+from hmogbench.training import build_models, train_from_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = dict(samples=24, draws=120, top=3, grid=16, permutations=50, batch_size=10, progress=False)

@@ -6,7 +6,7 @@ from torch import nn
 
 from hmogbench.config import ConfigError, TrainConfig
 from hmogbench.objectives import gradient_penalty
-from hmogbench.train import LoopSettings, build_models, train_gan
+from hmogbench.training import LoopSettings, build_models, train_gan
 
 
 class LinearCritic(nn.Module):

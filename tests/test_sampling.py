@@ -9,7 +9,7 @@ import torch
 from hmogbench.cli import main
 from hmogbench.config import TrainConfig
 from hmogbench.sampling import load_generator, sample_images, to_uint8
-from hmogbench.train import train_from_config
+from hmogbench.training import train_from_config
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import torch
 from hmogbench import stop_signals
 from hmogbench.cli import main
 from hmogbench.config import TrainConfig
-from hmogbench.train import CHECKPOINT, GENERATOR, LOSSES, RUN_INFO, train_from_config
+from hmogbench.training import CHECKPOINT, GENERATOR, LOSSES, RUN_INFO, train_from_config
 
 
 def _cfg(**kw):

@@ -14,7 +14,7 @@ import torch
 
 from hmogbench.config import ConfigError, TrainConfig
 from hmogbench.objectives import WGANGP
-from hmogbench.train import (CHECKPOINT, GENERATOR, LOSSES, RUN_INFO, NonFiniteLossError, ResumeError, build_models,
+from hmogbench.training import (CHECKPOINT, GENERATOR, LOSSES, RUN_INFO, NonFiniteLossError, ResumeError, build_models,
                              train_from_config, train_gan, LoopSettings)
 
 
@@ -127,6 +127,47 @@ def test_nan_loss_stops_with_the_step_and_no_bad_checkpoint(tiny_images, tmp_pat
     assert all(torch.isfinite(v).all() for v in state["generator"].values())
     info = json.loads((tmp_path / RUN_INFO).read_text())
     assert info["status"] == "failed" and "step 3" in info["error"]
+
+
+class NaNFromStep(WGANGP):
+    """The generator's or the critic's loss (``phase``) turns NaN at generator step ``at`` (d_steps=1: one call
+    of each loss per generator step)."""
+
+    def __init__(self, phase, at):
+        super().__init__(d_steps=1)
+        self.phase, self.at, self.calls = phase, at, {"d": 0, "g": 0}
+
+    def _planted(self, phase, out):
+        self.calls[phase] += 1
+        if phase == self.phase and self.calls[phase] == self.at:
+            out["loss"] = out["loss"] * float("nan")
+        return out
+
+    def d_loss(self, G, D, real, z, **noise):
+        return self._planted("d", super().d_loss(G, D, real, z, **noise))
+
+    def g_loss(self, G, D, z):
+        return self._planted("g", super().g_loss(G, D, z))
+
+
+@pytest.mark.parametrize("phase, log_every", [("generator", 3), ("discriminator", 3), ("generator", 100)])
+def test_a_nan_between_checks_is_named_and_never_checkpointed(phase, log_every, tiny_images, tmp_path):
+    """The finiteness check runs on the device-side record at log steps (3, 6, ...) and before checkpoints (4,
+    8, ...), not every step: a NaN at step 5 is caught at step 6 (or 8), named as step 5, and the last checkpoint
+    and every logged row stay finite."""
+    cfg = _cfg(steps=12, checkpoint_every=4, log_every=log_every)
+    G, D, _ = build_models(cfg)
+    settings = LoopSettings(steps=12, batch_size=8, seed=0, checkpoint_every=4, log_every=log_every)
+    with pytest.raises(NonFiniteLossError, match=f"^{phase} loss is nan at generator step 5; stopping before"):
+        train_gan(G, D, NaNFromStep(phase[0], 5), tiny_images, tmp_path, settings, cfg.to_dict(), progress=False)
+    state = _state(tmp_path)
+    assert state["step"] == 4
+    assert all(torch.isfinite(v).all() for part in ("generator", "discriminator") for v in state[part].values())
+    rows = list(csv.DictReader((tmp_path / LOSSES).open()))
+    assert [int(r["step"]) for r in rows] == ([3] if log_every == 3 else [])
+    assert all(np.isfinite(float(v)) for r in rows for v in r.values())
+    info = json.loads((tmp_path / RUN_INFO).read_text())
+    assert info["status"] == "failed" and "step 5" in info["error"] and info["last_checkpoint"] == 4
 
 
 def test_resume_with_another_config_is_refused(tiny_images, tmp_path):

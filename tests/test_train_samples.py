@@ -12,7 +12,7 @@ from hmogbench.cli import main
 from hmogbench.config import TrainConfig
 from hmogbench.progress_images import SAMPLES, TENSORBOARD_MISSING, samples_grid
 from hmogbench.sampling import load_generator
-from hmogbench.train import (CHECKPOINT, GENERATOR, LOSSES, build_models, seed_dir, train_from_config, train_gan,
+from hmogbench.training import (CHECKPOINT, GENERATOR, LOSSES, build_models, seed_dir, train_from_config, train_gan,
                              train_seeds, loop_settings)
 
 SEEDS = [3, 4]

@@ -9,7 +9,7 @@ import pytest
 from hmogbench import __version__
 from hmogbench.cli import main
 from hmogbench.config import ConfigError, TrainConfig, parse_override
-from hmogbench.train import train_from_config
+from hmogbench.training import train_from_config
 
 # --- 1. config values are coerced by the field's type (YAML 1.1 reads 1e-4 as a string) ---------------------
 
@@ -145,13 +145,13 @@ def test_one_estimate_line_after_ten_steps_and_lines_every_60_s(capsys):
     report = TrainProgress("r", total=100, initial=0, bar=False, every=1000, clock=clock)
     for step in range(1, 13):
         clock.now += 7.0 if step == 1 else 2.0  # a slow first step (warm-up), then 2 s per step
-        report.update(step, d=[-1.5], g=[0.25])
+        report.update(step, lambda: ([-1.5], [0.25]))
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == ("[train] r: 2 s/step (steps 2-11); 100 steps take about 3 min 20 s in all, "
                         "2 min 58 s from now")
     assert len(lines) == 1  # 27 s since the start: no progress line yet
     clock.now += 40.0  # step 13 comes 40 s later: 69 s since the start (> 60 s)
-    report.update(13, d=[-1.5], g=[0.25])
+    report.update(13, lambda: ([-1.5], [0.25]))
     (line,) = capsys.readouterr().out.splitlines()
     match = LOG_LINE.match(line)
     assert match and match[2] == "13" and match[6] == "-1.5" and match[7] == "0.25", line

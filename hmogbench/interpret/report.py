@@ -48,7 +48,7 @@ def initial_generator(cfg):
     """The run's generator before training: rebuilt with the run's seed exactly as training builds it
     (``train.build_models``), so identical to the run's initial weights as long as the model code has
     not changed since. The caller's Python, NumPy and torch RNG states are restored afterwards."""
-    from ..train import build_models
+    from ..training import build_models
 
     states = random.getstate(), np.random.get_state()
     with torch.random.fork_rng():

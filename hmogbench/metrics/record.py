@@ -9,17 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .score import score_features
-
-
-def check_same_space(real: str, real_meta: dict, fake: str, fake_meta: dict) -> None:
-    """Two feature sets must share the space, the distance's name and the weights file (sha256)."""
-    for key in ("features", "fd_name"):
-        if real_meta[key] != fake_meta[key]:
-            raise ValueError(f"{real} and {fake} differ in {key}: {real_meta[key]!r} vs {fake_meta[key]!r}")
-    weights = [(m.get("weights") or {}).get("sha256") for m in (real_meta, fake_meta)]
-    if weights[0] != weights[1]:
-        raise ValueError(f"{real} and {fake} come from different weights files (sha256 {weights[0]} vs {weights[1]})")
+from .score import check_same_space, score_features  # check_same_space: re-exported for the callers
 
 
 def scored_against_real(real_features: np.ndarray, real_meta: dict, fake_features: np.ndarray,

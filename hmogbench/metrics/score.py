@@ -74,9 +74,19 @@ def score_against_statistics(stats: tuple[np.ndarray, np.ndarray, dict | None], 
             "covariance_rank_deficient": min(n_fake, n_real or n_fake) <= dims}
 
 
+def check_same_space(real: str, real_meta: dict, fake: str, fake_meta: dict) -> None:
+    """Two feature sets must share the space, the distance's name and the weights file (sha256)."""
+    for key in ("features", "fd_name"):
+        if real_meta[key] != fake_meta[key]:
+            raise ValueError(f"{real} and {fake} differ in {key}: {real_meta[key]!r} vs {fake_meta[key]!r}")
+    weights = [(m.get("weights") or {}).get("sha256") for m in (real_meta, fake_meta)]
+    if weights[0] != weights[1]:
+        raise ValueError(f"{real} and {fake} come from different weights files (sha256 {weights[0]} vs {weights[1]})")
+
+
 def space_meta(extractor: Extractor) -> dict:
     """What a feature or statistics file's sidecar says of the network that made it: space, distance name,
-    precision and weights (``record.check_same_space`` compares the first, second and last)."""
+    precision and weights (``check_same_space`` compares the first, second and last)."""
     return {"features": extractor.space.name, "fd_name": fd_name(extractor), "precision": extractor.precision,
             "weights": extractor.weights.as_dict() if extractor.weights else None}
 
@@ -115,8 +125,6 @@ def score(real: str | Path | np.ndarray | torch.Tensor, fake: str | Path | np.nd
         features, weights=weights, device=device, allow_download=allow_download, precision=precision,
         channels_last=channels_last, compile_mode=compile_mode)
     if stats is not None and stats[2] is not None:  # a sidecar of ours: its space must be this one
-        from .record import check_same_space  # record imports this module
-
         check_same_space(str(real), stats[2], "the features scored against it", space_meta(extractor))
     real_images = None if real_statistics else load_images(real, progress=progress)
     fake_images = load_images(fake, progress=progress)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..train import LOSSES, RUN_INFO
+from ..training.files import LOSSES, RUN_INFO
 from .style import colour, plt, save_figure, styled
 
 EMA = 0.9  # weight of the past in the smoothed curve

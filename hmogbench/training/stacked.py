@@ -1,4 +1,4 @@
-"""Several seeds of one configuration trained as one batched model, in one process and one loop.
+"""Several seeds of one configuration as one batched model (``StackedRuns``, the ``Replicas`` of a group).
 
 The thesis's grid trains every configuration with 5 seeds. Its models are small (a DCGAN trunk at batch
 128), so on a GPU one run is bound by kernel launches and Python, not by arithmetic: S runs of one shape
@@ -11,21 +11,13 @@ grouped convolutions because it batches every head (FC, ME, HME, constant and li
 objective itself with no second copy of the model code: the objective, written for one run, is the
 function that is vmapped, and a new head needs no batched twin. The one piece a batched critic changes
 is the gradient penalty's inner gradient, which inside ``vmap`` is taken with ``torch.func.grad``
-(``objectives.input_gradient``); the outer ``backward`` then runs through it as through the plain
-double backward.
+(``objectives.input_gradient``, for a ``FunctionalModule`` under vmap); the outer ``backward`` then runs
+through it as through the plain double backward.
 
-Why it is the same experiment:
-- Initial weights: each seed's G and D are built exactly as ``train.build_models`` builds them (seed,
-  then build), then stacked.
-- Random numbers: each seed draws its real batches from its own ``EpochSampler`` and its z and gradient-
-  penalty weights from its own generator, which continues the global RNG from the state it had right
-  after that seed's models were built (``train.noise_generator``): the very numbers the seed draws when
-  trained alone, in the same order.
-- Gradients: the loop backpropagates the sum of the per-seed losses; seeds share no parameter, so each
-  seed's slice of a stacked gradient is its own gradient.
-- Optimiser: Adam (amsgrad) is elementwise, so one Adam over the stacked parameters is S Adams (tested).
-- Files: every seed's checkpoint.pt, losses.csv, run.json and generator.pt have the layout of a run alone
-  (parameters and optimiser state sliced per seed): a seed resumes alone or in a group alike.
+Gradients: the loop backpropagates the sum of the per-seed losses; seeds share no parameter, so each seed's
+slice of a stacked gradient is its own gradient. Optimiser: Adam (amsgrad) is elementwise, so one Adam over
+the stacked parameters is S Adams (tested). Parameters and optimiser state go to checkpoints sliced per seed,
+in the layout of a run alone: a seed resumes alone or in a group alike.
 
 Two ways to map over the runs (``mode``):
 - ``vmap``: the fast path (default on CUDA). Batched kernels (bmm, grouped convolutions) round
@@ -35,68 +27,30 @@ Two ways to map over the runs (``mode``):
   default on the CPU): bit-identical to each seed trained alone, with one optimiser step for all.
 ``compile_mode`` (opt-in) wraps the vmapped losses in ``torch.compile`` (e.g. 'default', or
 'reduce-overhead' for CUDA graphs).
-
-What is not batched (``batching_unsupported``): models with BatchNorm (MADGAN, MGAN, MEGAN; a running
-statistic is updated in place, which vmap cannot batch per run), and objectives that call more of G than
-its forward or draw random numbers inside G (MADGAN, MGAN, MEGAN's Gumbel noise and auxiliary step). For
-those, ``train.train_seeds`` trains the seeds one after the other and says why in run.json.
 """
 
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any, Callable
 
 import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from .config import TrainConfig
-from .device import resolve_device
-from .models.generator import build_discriminator, build_generator
-from .objectives import Objective, build_objective
-from .train import (ModelPair, ResumeError, RunSetup, build_models, check_training_data, loop_settings,
-                    noise_generator, train_runs)
+from ..objectives import FunctionalModule, Objective
+from .checkpoints import ResumeError
+from .replicas import LossFn, StateDicts
 
-MODES = ("auto", "vmap", "loop")
-
-
-def resolve_mode(mode: str, device: str | torch.device, compile_mode: str | None = None) -> str:
-    """'auto' -> 'vmap' on CUDA (speed) or when compiling, else 'loop' on the CPU (bit-identical to seeds
-    trained alone)."""
-    if mode not in MODES:
-        raise ValueError(f"batch mode must be one of {MODES}, got {mode!r}")
-    if mode == "auto":
-        return "vmap" if resolve_device(device).type == "cuda" or compile_mode is not None else "loop"
-    return mode
-
-
-def _batch_norm_in(module: nn.Module) -> bool:
+def batch_norm_in(module: nn.Module) -> bool:
     return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
 
 
-def batching_unsupported(cfg: TrainConfig) -> str | None:
-    """Why the seeds of ``cfg`` cannot train as one batched model, or None if they can."""
-    objective = build_objective(cfg.resolved_objective, cfg.resolved_d_steps, cfg.spec.num_generators)
-    if not objective.batchable:
-        return (f"objective {objective.name!r} is not batchable (it calls more of G than its forward or draws "
-                "random numbers inside G); the seeds train one by one")
-    with torch.device("meta"):  # structure only, no memory
-        G = build_generator(cfg.spec, cfg.image_size, cfg.channels, cfg.z_dim, megan_tau=cfg.megan_tau)
-        D = build_discriminator(cfg.spec, cfg.image_size, cfg.channels, norm=cfg.d_norm)
-    for name, module in (("generator", G), ("discriminator", D)):
-        if _batch_norm_in(module):
-            return (f"the {name} of {cfg.model} uses BatchNorm, whose running statistics vmap cannot update per "
-                    "seed; the seeds train one by one")
-    return None
-
-
-class BoundModule:
+class BoundModule(FunctionalModule):
     """One run's view of a stacked module: the shared structure called with this run's parameters.
 
     Only the forward is available (``G(z)``, ``D(x)``); plain attributes such as ``z_dim`` read through.
-    ``under_vmap`` tells ``objectives.input_gradient`` to differentiate with ``torch.func``."""
+    ``under_vmap`` (inside ``vmap``) tells ``objectives.input_gradient`` to differentiate with ``torch.func``."""
 
     def __init__(self, base: nn.Module, params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor],
                  under_vmap: bool):
@@ -166,8 +120,8 @@ class StackedModule:
                 raise ResumeError(f"buffer {name!r} of a checkpoint differs from the model's")
 
 
-class StackedPair(ModelPair):
-    """The loop's models for a group of S runs: G and D of every run stacked (see the module text)."""
+class StackedRuns:
+    """``Replicas`` of S runs: G and D of every run stacked (see the module text)."""
 
     def __init__(self, Gs: list[nn.Module], Ds: list[nn.Module], mode: str = "vmap",
                  compile_mode: str | None = None):
@@ -178,7 +132,7 @@ class StackedPair(ModelPair):
         if compile_mode is not None and mode != "vmap":
             raise ValueError("compile_mode needs mode 'vmap'")
         for module in (*Gs, *Ds):
-            if _batch_norm_in(module):
+            if batch_norm_in(module):
                 raise ValueError("models with BatchNorm cannot be batched (running statistics)")
         self.G, self.D = StackedModule(Gs), StackedModule(Ds)
         self.size, self.mode, self.compile_mode = len(Gs), mode, compile_mode
@@ -208,7 +162,7 @@ class StackedPair(ModelPair):
             raise ValueError(f"objective {objective.name!r} has an auxiliary step: not batchable")
         return []
 
-    def _vmapped(self, fn: Callable) -> Callable:
+    def _vmapped(self, fn: LossFn) -> Callable:
         if fn not in self._mapped:
             G, D = self.G, self.D
 
@@ -221,7 +175,8 @@ class StackedPair(ModelPair):
             self._mapped[fn] = mapped
         return self._mapped[fn]
 
-    def apply(self, fn, *args, noise=None):
+    def apply(self, fn: LossFn, *args: list[torch.Tensor],
+              noise: list[dict[str, torch.Tensor]] | None = None) -> dict[str, torch.Tensor]:
         noise = noise or [{} for _ in range(self.size)]
         if self.mode == "loop":
             outs = [fn(self.G.member(r), self.D.member(r), *(a[r] for a in args), **noise[r])
@@ -232,20 +187,20 @@ class StackedPair(ModelPair):
         stacked_noise = {k: torch.stack([n[k] for n in noise]) for k in noise[0]}
         return self._vmapped(fn)(self.G.params, self.D.params, [torch.stack(a) for a in args], stacked_noise)
 
-    def state_dicts(self):
+    def state_dicts(self) -> StateDicts:
         return [(self.G.state_dict(r), self.D.state_dict(r)) for r in range(self.size)]
 
-    def load_state_dicts(self, states):
+    def load_state_dicts(self, states: StateDicts) -> None:
         self.G.load_state_dicts([g for g, _ in states])
         self.D.load_state_dicts([d for _, d in states])
 
-    def split_optimizer_state(self, state):
+    def split_optimizer_state(self, state: dict[str, Any]) -> list[dict[str, Any]]:
         """Stacked (S, ...) state tensors are sliced per run; 0-d ones (Adam's step count) are shared."""
         return [{"state": {i: {k: (v[r].clone() if torch.is_tensor(v) and v.dim() > 0 else copy.deepcopy(v))
                                for k, v in entry.items()} for i, entry in state["state"].items()},
                  "param_groups": copy.deepcopy(state["param_groups"])} for r in range(self.size)]
 
-    def merge_optimizer_states(self, states):
+    def merge_optimizer_states(self, states: list[dict[str, Any]]) -> dict[str, Any]:
         first = states[0]
         for other in states[1:]:
             if other["param_groups"] != first["param_groups"] or other["state"].keys() != first["state"].keys():
@@ -263,50 +218,3 @@ class StackedPair(ModelPair):
                                           "they cannot be stacked")
                     merged[i][k] = v
         return {"state": merged, "param_groups": copy.deepcopy(first["param_groups"])}
-
-
-def _on_device(data: torch.Tensor, device: torch.device, max_share: float = 0.25) -> torch.Tensor:
-    """The training images on the GPU when they take at most ``max_share`` of its free memory (uint8: 2.5 GB for
-    all of CelebA at 64x64), so that a batch is an index on the device, not a host-to-device copy per run and
-    critic step. The same numbers: indexing and [0, 255] -> [-1, 1] are exact on either device."""
-    if device.type != "cuda" or data.device == device:
-        return data
-    free, _ = torch.cuda.mem_get_info(device)
-    return data.to(device) if data.numel() * data.element_size() <= max_share * free else data
-
-
-def train_group(
-    cfgs: list[TrainConfig], data: torch.Tensor, out_dirs: list[str | Path], progress: bool = True,
-    on_step: Callable[[int], None] | None = None, stop_at: int | None = None, mode: str = "auto",
-    compile_mode: str | None = None,
-) -> list[dict[str, Any]]:
-    """Train the runs ``cfgs`` (configurations that differ in their seed only) as one batched model, each
-    into its directory; resumes when all of them have a checkpoint at one step. Returns their run.json."""
-    if not cfgs or len(cfgs) != len(out_dirs):
-        raise ValueError(f"need one output directory per configuration, got {len(cfgs)} and {len(out_dirs)}")
-    reference = {**cfgs[0].to_dict(), "seed": None}
-    for cfg in cfgs[1:]:
-        if {**cfg.to_dict(), "seed": None} != reference:
-            raise ValueError("a batched group's configurations may differ in their seed only")
-    if len({cfg.seed for cfg in cfgs}) != len(cfgs):
-        raise ValueError("a batched group's seeds must be distinct")
-    reason = batching_unsupported(cfgs[0])
-    if reason is not None:
-        raise ValueError(reason)
-    check_training_data(cfgs[0], data)
-    mode = resolve_mode(mode, cfgs[0].device, compile_mode)
-    seeds = [cfg.seed for cfg in cfgs]
-    record = {"batched": True, "seeds": seeds, "mode": mode, "compile": compile_mode}
-    Gs, Ds, runs = [], [], []
-    for cfg, out_dir in zip(cfgs, out_dirs):
-        G, D, objective = build_models(cfg)  # as a run alone: seed, then build
-        noise, rng = noise_generator(cfg.device)  # the global RNG's stream from here on, as the run alone
-        Gs.append(G)
-        Ds.append(D)
-        runs.append(RunSetup(Path(out_dir), cfg.to_dict(), cfg.seed, noise=noise, rng=rng, batch=record))
-    models = StackedPair(Gs, Ds, mode=mode, compile_mode=compile_mode)
-    del Gs, Ds
-    data = _on_device(data, resolve_device(cfgs[0].device))
-    desc = f"{Path(out_dirs[0]).parent.name or cfgs[0].model} seeds {','.join(map(str, seeds))}"
-    return train_runs(models, objective, data, runs, loop_settings(cfgs[0]), progress=progress, on_step=on_step,
-                      stop_at=stop_at, desc=desc)
