@@ -61,7 +61,7 @@ def work(dataset: str, model: str) -> dict:
 
 
 def main() -> None:
-    from hmogbench.batched import batching_unsupported
+    from hmogbench.training import batching_unsupported
     from hmogbench.config import TrainConfig
     from hmogbench.flops import DEVICE_PEAKS, inception_flops
     from hmogbench.provenance import provenance, write_json_atomic

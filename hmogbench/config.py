@@ -28,20 +28,14 @@ from typing import Any
 import yaml
 
 from .config_schema import INTEGER_TEXT, NUMBER_TEXT
+from .families import OBJECTIVES as OBJECTIVE_DEFAULTS
 from .models.spec import ModelSpec
 from .objectives import MADGAN_G_LOSSES
 
-OBJECTIVES = ("wgan-gp", "ns", "madgan", "mgan", "megan")
-DEFAULT_D_STEPS = {"wgan-gp": 5, "ns": 1, "madgan": 1, "mgan": 1, "megan": 5}
-
-# Training length in generator steps (authors' run scripts, MNIST, 60,000 images, batch 128):
-#   FC/ME/HME (run.sh):  250 critic epochs of 60000 // (128 * 5) = 93 G steps  -> 23,250
-#   MADGAN/MGAN (mad.sh, mgan.sh): 50 epochs of 60000 // 128 = 468 G steps   -> 23,400
-#   MEGAN (megan.sh, c_iter 5):    50 epochs of 60000 // (128 * 5) = 93      ->  4,650
-# No length is recorded for the other sets. We use the same number of generator steps on every
-# set (the MNIST budget in updates), not the same number of epochs: 250 epochs would be ~75k
-# steps on CelebA but only ~2.8k on Flowers' 7,198 training images.
-DEFAULT_STEPS = {"wgan-gp": 250 * 93, "ns": 250 * 93, "madgan": 50 * 468, "mgan": 50 * 468, "megan": 50 * 93}
+# per objective (``hmogbench.families.OBJECTIVES``, where the authors' scripts' numbers are explained)
+OBJECTIVES = tuple(OBJECTIVE_DEFAULTS)
+DEFAULT_D_STEPS = {name: o.d_steps for name, o in OBJECTIVE_DEFAULTS.items()}
+DEFAULT_STEPS = {name: o.steps for name, o in OBJECTIVE_DEFAULTS.items()}  # generator steps, the MNIST budget
 
 
 class ConfigError(ValueError):

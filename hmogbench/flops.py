@@ -43,6 +43,7 @@ from .config import TrainConfig
 from .models.generator import build_discriminator, build_generator
 from .models.heads import FCHead, MEGANHead, MixtureHead, MultiHead
 from .models.leaves import ConstantLeaves, LinearLeaves
+from .objectives import Objective, objective_of
 
 # Dense peak FLOP/s of devices (vendor datasheets; "dense" = without 2:4 sparsity). fp32 = CUDA cores;
 # tf32 / bf16 = tensor cores. PyTorch's default fp32 training runs convolutions on TF32 tensor cores
@@ -158,31 +159,53 @@ def model_flops(cfg: TrainConfig) -> ModelFlops:
     return ModelFlops(2 * _head_macs(G.head), 2 * trunk, 2 * disc, extra)
 
 
+def _wgan_gp_flops(f: ModelFlops, B: int, n_d: int, K: int) -> float:
+    return n_d * (B * f.generator + 12 * B * f.discriminator) + 3 * B * f.generator + 2 * B * f.discriminator
+
+
+def _ns_flops(f: ModelFlops, B: int, n_d: int, K: int) -> float:
+    return n_d * (B * f.generator + 6 * B * f.discriminator) + 3 * B * f.generator + 2 * B * f.discriminator
+
+
+def _megan_flops(f: ModelFlops, B: int, n_d: int, K: int) -> float:
+    return _ns_flops(f, B, n_d, K) + B * (f.head + f.head_extra)  # plus the balancing step
+
+
+def _multi_generator_flops(f: ModelFlops, z: int, B: int, n_d: int, K: int) -> float:
+    """All K generators on the same ``z`` z's: K * z fakes next to B reals."""
+    h, t, d, fakes = f.head, f.trunk, f.discriminator, K * z
+    return n_d * (z * h + fakes * t + 3 * (B + fakes) * d) + 3 * (z * h + fakes * t) + 2 * fakes * d
+
+
+# objective -> FLOPs of one generator step from (forward FLOPs, batch B, D steps n_d, generators K); one per
+# key of hmogbench.families.OBJECTIVES (tests/test_families.py)
+STEP_FLOPS = {
+    "wgan-gp": _wgan_gp_flops,
+    "ns": _ns_flops,
+    "megan": _megan_flops,
+    "madgan": lambda f, B, n_d, K: _multi_generator_flops(f, B, B, n_d, K),
+    "mgan": lambda f, B, n_d, K: _multi_generator_flops(f, B // K, B, n_d, K),
+}
+
+
 def step_flops(cfg: TrainConfig, batch_size: int | None = None) -> float:
     """FLOPs of one generator step of ``cfg`` (its objective, critic steps and batch; see the module text)."""
-    f = model_flops(cfg)
-    B = batch_size or cfg.batch_size
-    n_d, objective, K = cfg.resolved_d_steps, cfg.resolved_objective, cfg.spec.num_generators
-    g, h, t, d = f.generator, f.head, f.trunk, f.discriminator
-    if objective == "wgan-gp":
-        return n_d * (B * g + 12 * B * d) + 3 * B * g + 2 * B * d
-    if objective in ("ns", "megan"):
-        flops = n_d * (B * g + 6 * B * d) + 3 * B * g + 2 * B * d
-        return flops + (B * (h + f.head_extra) if objective == "megan" else 0)
-    if objective in ("madgan", "mgan"):
-        z = B if objective == "madgan" else B // K
-        fakes = K * z
-        return n_d * (z * h + fakes * t + 3 * (B + fakes) * d) + 3 * (z * h + fakes * t) + 2 * fakes * d
-    raise ValueError(f"no FLOP count for objective {objective!r}")
+    formula = STEP_FLOPS[cfg.resolved_objective]
+    return formula(model_flops(cfg), batch_size or cfg.batch_size, cfg.resolved_d_steps, cfg.spec.num_generators)
+
+
+def _build_models(cfg: TrainConfig) -> tuple[nn.Module, nn.Module, Objective]:
+    """G, D and the objective of ``cfg``, built after ``torch.manual_seed(cfg.seed)`` as training builds them."""
+    torch.manual_seed(cfg.seed)
+    G = build_generator(cfg.spec, cfg.image_size, cfg.channels, cfg.z_dim, megan_tau=cfg.megan_tau)
+    return G, build_discriminator(cfg.spec, cfg.image_size, cfg.channels, norm=cfg.d_norm), objective_of(cfg)
 
 
 def measured_step_flops(cfg: TrainConfig, batch_size: int = 8) -> int:
     """FLOPs of the matmuls and convolutions that one generator step of ``cfg`` executes (forward, backward,
     the penalty's double backward), counted with ``torch.utils.flop_counter``'s formulas at ``batch_size``
     on the CPU (the count is linear in the batch). Optimiser steps are elementwise and not counted."""
-    from .train import build_models
-
-    G, D, objective = build_models(TrainConfig.from_dict({**cfg.to_dict(), "batch_size": batch_size}))
+    G, D, objective = _build_models(TrainConfig.from_dict({**cfg.to_dict(), "batch_size": batch_size}))
     gen = torch.Generator().manual_seed(0)
     n = objective.fake_batch(batch_size)
     with FlopCounter() as counter:

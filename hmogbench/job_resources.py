@@ -22,8 +22,9 @@ Training data stay on the host as uint8: counted twice (loaded array + a contigu
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
+
+from . import families
 
 MEM_FACTOR, TIME_FACTOR = 1.5, 2.0
 BASE_MB, BASE_S = 1100.0, 10.0  # a job's python + torch process, its start-up
@@ -72,11 +73,6 @@ _FLOPS = {
     "MEGAN-16": (2.065e+11, 6.035e+07, 1.127e+12, 2.601e+08),
     "MEGAN-32": (2.385e+11, 8.672e+07, 1.191e+12, 3.127e+08),
 }
-# generator steps per family when config `steps` is null (hmogbench.config.DEFAULT_STEPS per objective)
-DEFAULT_STEPS = {"FC": 23_250, "ME": 23_250, "HME": 23_250, "MADGAN": 23_400, "MGAN": 23_400, "MEGAN": 4_650}
-
-_NAME = re.compile(r"^(FC|ME|HME|MADGAN|MGAN|MEGAN)(-L)?(?:-(\d+))?$", re.IGNORECASE)
-
 
 @dataclass(frozen=True)
 class JobResources:
@@ -103,27 +99,27 @@ def on_gpu(device: str) -> bool:
 
 
 def _generators(model: str) -> tuple[str, int]:
-    """(family, generators) of a thesis model name: HME-d has 2^d leaves, FC one generator."""
-    match = _NAME.match(model.strip())
-    if not match:
-        raise ValueError(f"unknown model {model!r}; expected FC, ME-K, HME-d, ME-L-K, HME-L-d, MADGAN-K, ...")
-    family, size = match.group(1).upper(), int(match.group(3) or 1)
-    return family, (2 ** size if family == "HME" else size)
+    """(printed family, generators) of a thesis model name: HME-d has 2^d leaves, FC one generator."""
+    family, k = families.generators_of(model)
+    return family.name, k
 
 
 def default_steps(model: str) -> int:
     """The authors' generator steps of ``model`` (``TrainConfig.resolved_steps`` with steps=None)."""
-    return DEFAULT_STEPS[_generators(model)[0]]
+    return families.default_steps(model)
 
 
 def model_flops(model: str, image_size: int, channels: int) -> tuple[float, float]:
     """(FLOPs of one generator step at batch 128, G forward FLOPs per sample), from the precomputed table: the
     32x32x1 entry scaled by pixels x channels over 32x32x1 (or the 64x64x3 one, over 64x64x3, from 48 px up).
-    A name not in the table takes its family's largest entry, times K / K_largest if its K is larger."""
+    A name not in the table takes its family's largest entry, times K / K_largest if its K is larger (a family
+    with no entry: the table's largest row)."""
     key = model.strip().upper()
     if key not in _FLOPS:
         family, k = _generators(model)
         same = [(n, _generators(n)[1]) for n in _FLOPS if _generators(n)[0] == family and ("-L-" in n) == ("-L-" in key)]
+        if not same:  # a family the table does not have yet: its largest row, conservatively
+            same = [(max(_FLOPS, key=lambda n: _FLOPS[n][0]), k)]
         name, k_max = max(same, key=lambda t: t[1])
         row = tuple(v * max(1.0, k / k_max) for v in _FLOPS[name])
     else:
@@ -136,8 +132,8 @@ def model_flops(model: str, image_size: int, channels: int) -> tuple[float, floa
 
 def _images_per_step(model: str, batch_size: int) -> int:
     """Images through the networks in one step: the reals and the fakes (MADGAN-K: K fakes per z)."""
-    family, k = _generators(model)
-    return batch_size * (1 + (k if family == "MADGAN" else 1))
+    family, k = families.generators_of(model)
+    return batch_size * (1 + (k if families.OBJECTIVES[family.objective].all_generators_per_z else 1))
 
 
 def train_resources(*, model: str, image_size: int, channels: int, batch_size: int, steps: int, seeds: int,

@@ -1,4 +1,4 @@
-"""Training objectives, plugged into the one training loop (``train.py``).
+"""Training objectives, plugged into the one training loop (``hmogbench.training.loop``).
 
 An objective says how many fakes to draw per step (``fake_batch``), how many D steps precede each
 G step (``d_steps``), and computes the D and G losses; it may add an auxiliary step on a subset
@@ -38,15 +38,22 @@ from .models.generator import Generator
 from .models.heads import MEGANHead, gumbel_softmax
 
 
-def input_gradient(critic: nn.Module, x: torch.Tensor) -> torch.Tensor:
+class FunctionalModule:
+    """Base of a module view called with explicit parameters through ``torch.func`` (a batched group's member,
+    ``training.stacked.BoundModule``). ``under_vmap``: it is being called inside ``torch.func.vmap``."""
+
+    under_vmap: bool = False
+
+
+def input_gradient(critic: nn.Module | FunctionalModule, x: torch.Tensor) -> torch.Tensor:
     """d sum(critic(x)) / dx, differentiable again (``create_graph``): the gradient penalty's inner gradient.
 
-    A critic called inside ``torch.func.vmap`` (a batched group's member, ``batched.BoundModule``, which says
-    so with ``under_vmap = True``) cannot use ``torch.autograd.grad`` there; it gets ``torch.func.grad``,
-    which computes the same gradient (bit-identical for a plain module on the CPU) and also composes with
-    the outer ``backward``. Plain modules keep ``torch.autograd.grad``, which allows BatchNorm's in-place
-    running statistics (``torch.func.grad`` rejects them)."""
-    if getattr(critic, "under_vmap", False):
+    A critic called inside ``torch.func.vmap`` (a ``FunctionalModule`` with ``under_vmap``) cannot use
+    ``torch.autograd.grad`` there; it gets ``torch.func.grad``, which computes the same gradient (bit-identical
+    for a plain module on the CPU) and also composes with the outer ``backward``. Plain modules keep
+    ``torch.autograd.grad``, which allows BatchNorm's in-place running statistics (``torch.func.grad`` rejects
+    them)."""
+    if isinstance(critic, FunctionalModule) and critic.under_vmap:
         return torch.func.grad(lambda v: critic(v).sum())(x)
     x = x.requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
@@ -128,7 +135,7 @@ class Objective:
     """Base class: one fake per real, one D step per G step, no auxiliary step.
 
     ``batchable``: whether several runs of this objective can train as one batched group
-    (``hmogbench.batched``): the losses may only call ``G(z)`` and ``D(x)`` and must draw no random
+    (``hmogbench.training.stacked``): the losses may only call ``G(z)`` and ``D(x)`` and must draw no random
     numbers themselves (the loop draws them per run: z, and ``d_noise``)."""
 
     name = "base"
@@ -300,3 +307,10 @@ def build_objective(
     if name == "megan":
         return MEGAN(d_steps, megan_balance_weight)
     raise ValueError(f"unknown objective {name!r}")
+
+
+def objective_of(cfg) -> Objective:
+    """The objective of an image run's ``config.TrainConfig`` ``cfg``: its resolved objective and D steps, its
+    spec's generators and the objective settings (``gp_lambda``, ``gp_norm``, ``mgan_beta``, ...)."""
+    return build_objective(cfg.resolved_objective, cfg.resolved_d_steps, cfg.spec.num_generators, cfg.gp_lambda,
+                           cfg.gp_norm, cfg.mgan_beta, cfg.megan_balance_weight, cfg.madgan_g_loss)

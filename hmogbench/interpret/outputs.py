@@ -6,6 +6,8 @@ such analysis for ME").
 
 from __future__ import annotations
 
+from .. import families
+
 COMMON_FILES = (
     "leaf_responses.png",  # Fig. 5.10 / 5.18: each leaf's average generated image
     "gating_covariance.png",  # Fig. 5.11 / 5.19, paper Fig. 11: covariance | correlation of leaf gates
@@ -19,10 +21,12 @@ TREE_FILES = ("node_responses.png",)  # Fig. 5.24-5.30, paper Fig. 12-13: every 
 
 
 def output_files(family: str) -> list[str]:
-    """File names for a model family: 'hme' -> all, 'me' -> all but the node-response tree."""
-    if family == "hme":
+    """File names for a model family: a tree-gated one ('hme') -> all, a softmax-gated one ('me') -> all but
+    the node-response tree."""
+    gating = getattr(families.registry().get(family), "gating", None)
+    if gating == "tree":
         return [*TREE_FILES, *COMMON_FILES]
-    if family == "me":
+    if gating is not None:
         return list(COMMON_FILES)
     raise ValueError(f"figures need an ME or HME model, not model family {family!r}")
 
@@ -33,10 +37,8 @@ FIGURE_DIR = "results/figures/{dataset}/{model}/seed{seed}"  # the workflow's la
 def figure_files(dataset: str, model: str, seed: int | str, folder: str = FIGURE_DIR) -> list[str]:
     """Paths of one run's figure files in the workflow layout; [] for models that are not ME/HME
     (FC and the competitors have no gates to draw)."""
-    from ..models.spec import MIXTURES, ModelSpec
-
-    family = ModelSpec.parse(model).family
-    if family not in MIXTURES:
+    family = families.parse_name(model)[0]
+    if not families.is_mixture(families.family_of(family)):
         return []
     root = folder.format(dataset=dataset, model=model, seed=seed)
     return [f"{root}/{name}" for name in output_files(family)]

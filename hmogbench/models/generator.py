@@ -6,7 +6,8 @@ import torch
 from torch import nn
 
 from .heads import HeadOutput, MultiHead, build_head
-from .spec import COMPETITORS, ModelSpec
+from ..families import family_keys
+from .spec import ModelSpec
 from .trunk import ConvDiscriminator, GeneratorTrunk, MLPDiscriminator, head_out_features
 
 Z_DIM = 100
@@ -68,34 +69,34 @@ def build_generator(
     spec: ModelSpec, image_size: int, channels: int, z_dim: int = Z_DIM, megan_tau: float = 1.0
 ) -> Generator:
     """The image generator of ``spec`` (thesis Tables 5.1/5.2), initialised as the authors did."""
-    trunk = init_normal_(GeneratorTrunk(image_size, channels, batch_norm=spec.family in COMPETITORS))
-    head = build_head(spec, z_dim, head_out_features(image_size), megan_tau=megan_tau)
-    if spec.family == "fc":
-        init_normal_(head)
-    return Generator(head, trunk, z_dim)
+    trunk = init_normal_(GeneratorTrunk(image_size, channels, batch_norm=spec.entry.batch_norm))
+    return Generator(_head(spec, z_dim, head_out_features(image_size), megan_tau=megan_tau), trunk, z_dim)
+
+
+def _head(spec: ModelSpec, in_features: int, out_features: int, **kwargs) -> nn.Module:
+    """``build_head``, re-initialised N(0, 0.02) where the family says so (FC)."""
+    head = build_head(spec, in_features, out_features, **kwargs)
+    return init_normal_(head) if spec.entry.init_head_normal else head
 
 
 def discriminator_outputs(spec: ModelSpec) -> int:
     """Logits D emits: K+1 for MADGAN, 1+K for MGAN (real/fake + classifier), else 1."""
-    if spec.family == "madgan":
-        return spec.num_generators + 1
-    if spec.family == "mgan":
-        return 1 + spec.num_generators
-    return 1
+    return spec.entry.discriminator_outputs(spec.size)
 
 
 # families whose authors' D (ConvEncoder2 for MADGAN, MGANDisc for MGAN) normalises after the activation;
-# the others used ConvEncoder (FC/ME/HME's critic, MEGAN's D), which normalises before it
-NORM_AFTER_ACTIVATION = ("madgan", "mgan")
+# the others used ConvEncoder (FC/ME/HME's critic, MEGAN's D), which normalises before it (registry field
+# ``d_norm_after_activation``)
+NORM_AFTER_ACTIVATION = family_keys(lambda f: f.d_norm_after_activation)
 
 
 def build_discriminator(spec: ModelSpec, image_size: int, channels: int, norm: str | None = None) -> nn.Module:
     """D for ``spec``; ``norm`` defaults to the thesis choice (layer for FC/ME/HME, batch otherwise), placed
     before or after the activation as in the authors' D class of the family (``NORM_AFTER_ACTIVATION``)."""
-    if norm is None:
-        norm = "batch" if spec.family in COMPETITORS else "layer"
-    return init_normal_(ConvDiscriminator(image_size, channels, norm=norm, out_features=discriminator_outputs(spec),
-                                          norm_after_activation=spec.family in NORM_AFTER_ACTIVATION))
+    family = spec.entry
+    return init_normal_(ConvDiscriminator(image_size, channels, norm=family.d_norm if norm is None else norm,
+                                          out_features=discriminator_outputs(spec),
+                                          norm_after_activation=family.d_norm_after_activation))
 
 
 TOY_HIDDEN = 2  # authors' toy competitors: per-generator MLP [z, 2, 2] with Tanh
@@ -105,7 +106,5 @@ def build_toy_models(spec: ModelSpec, z_dim: int, data_dim: int = 2) -> tuple[Ge
     """Toy generator and D (thesis 5.3, authors' *_toy.py): the head maps z straight to the 2-D
     data (no trunk): ME/HME with linear leaves, competitors as per-generator MLPs [z, 2, 2];
     D is the MLP 2-20-20-20-20-n."""
-    head = build_head(spec, z_dim, data_dim, hidden=TOY_HIDDEN)
-    if spec.family == "fc":
-        init_normal_(head)
+    head = _head(spec, z_dim, data_dim, hidden=TOY_HIDDEN)
     return Generator(head, nn.Identity(), z_dim), MLPDiscriminator(data_dim, out_features=discriminator_outputs(spec))

@@ -158,22 +158,35 @@ class MEGANHead(nn.Module):
         return [*self.gate.parameters(), *self.projector.parameters()]
 
 
+def fc_head(spec: ModelSpec, in_features: int, out_features: int, **_) -> FCHead:
+    """The FC baseline's Linear -> ReLU."""
+    return FCHead(in_features, out_features)
+
+
+def mixture_head(spec: ModelSpec, in_features: int, out_features: int, **_) -> MixtureHead:
+    """ME / HME: the family's gate (softmax over K, or a depth-d tree) over constant or linear leaves."""
+    k = spec.num_generators
+    gating = SoftmaxGating(in_features, k) if spec.entry.gating == "softmax" else TreeGating(in_features, spec.size)
+    if spec.leaves == "constant":
+        return MixtureHead(gating, ConstantLeaves(k, out_features))
+    return MixtureHead(gating, LinearLeaves(k, in_features, out_features))
+
+
+def multi_head(spec: ModelSpec, in_features: int, out_features: int, hidden: int | None = None, **_) -> MultiHead:
+    """MADGAN / MGAN: K separate first layers."""
+    return MultiHead(spec.num_generators, in_features, out_features, hidden=hidden)
+
+
+def megan_head(spec: ModelSpec, in_features: int, out_features: int, megan_tau: float = 1.0,
+               hidden: int | None = None) -> MEGANHead:
+    """MEGAN: K experts and a Gumbel-softmax gate at temperature ``megan_tau``."""
+    return MEGANHead(spec.num_generators, in_features, out_features, tau=megan_tau, hidden=hidden)
+
+
 def build_head(
     spec: ModelSpec, in_features: int, out_features: int, megan_tau: float = 1.0, hidden: int | None = None
 ) -> nn.Module:
-    """The first layer of ``spec``, mapping (B, in_features) to (B, out_features).
+    """The first layer of ``spec`` (its registry entry's ``head``), mapping (B, in_features) to (B, out_features).
 
     ``hidden`` only affects the multi-generator heads: the toy experiments' per-generator MLP."""
-    k = spec.num_generators
-    if spec.family == "fc":
-        return FCHead(in_features, out_features)
-    if spec.family in ("me", "hme"):
-        gating = SoftmaxGating(in_features, k) if spec.family == "me" else TreeGating(in_features, spec.size)
-        if spec.leaves == "constant":
-            leaves = ConstantLeaves(k, out_features)
-        else:
-            leaves = LinearLeaves(k, in_features, out_features)
-        return MixtureHead(gating, leaves)
-    if spec.family in ("madgan", "mgan"):
-        return MultiHead(k, in_features, out_features, hidden=hidden)
-    return MEGANHead(k, in_features, out_features, tau=megan_tau, hidden=hidden)
+    return spec.entry.head_builder()(spec, in_features, out_features, megan_tau=megan_tau, hidden=hidden)

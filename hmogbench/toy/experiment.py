@@ -21,10 +21,10 @@ import torch
 from ..config import ConfigError
 from ..models.generator import build_toy_models
 from ..models.heads import MultiHead
-from ..models.spec import MIXTURES, ModelSpec
+from ..models.spec import ModelSpec
 from ..objectives import Objective, build_objective
 from ..provenance import provenance, write_json_atomic
-from ..train import LoopSettings, seed_everything, train_gan
+from ..training import LoopSettings, seed_everything, train_gan
 from .coverage import mode_coverage, uniform_baseline
 from .data import load_toy
 
@@ -77,7 +77,7 @@ class ToyConfig:
     def resolved_lr_g(self) -> float:
         if self.lr_g is not None:
             return self.lr_g
-        return 8 * self.lr_d if self.spec.family in MIXTURES else self.lr_d
+        return self.lr_d * self.spec.entry.toy_lr_g_factor
 
 
 def per_generator(G, z: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -98,9 +98,10 @@ TOY_MADGAN_G_LOSS = "log-softmax"
 
 
 def toy_objective(cfg: ToyConfig) -> tuple[str, Objective]:
-    """The objective of a toy run and its name: 'ns' for ME/HME, else the competitor's, one D step per G step."""
+    """The objective of a toy run and its name (the family's ``toy_objective``: 'ns' for FC/ME/HME, else the
+    competitor's), one D step per G step."""
     spec = cfg.spec
-    name = "ns" if spec.family in MIXTURES or spec.family == "fc" else spec.family
+    name = spec.entry.toy_objective
     return name, build_objective(name, 1, spec.num_generators, megan_balance_weight=cfg.megan_balance_weight,
                                  madgan_g_loss=TOY_MADGAN_G_LOSS)
 
@@ -138,7 +139,7 @@ def run_toy(cfg: ToyConfig, out_dir: str | Path, progress: bool = True) -> dict[
     parts = per_generator(G, z)
     metrics["samples_per_generator"] = [int(len(x)) for x, _ in parts]
     plot_samples(data, samples, z, parts, spec.name, metrics.get("coverage"), out_dir / "samples.png")
-    if spec.family == "hme":
+    if spec.entry.gating == "tree":
         with torch.no_grad():
             node_probs = G.head.gating.node_probs(z)
         plot_tree(data, samples, z, node_probs, spec.size, spec.name, out_dir / "tree.png")

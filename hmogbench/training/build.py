@@ -10,7 +10,7 @@ from torch import nn
 
 from ..config import TrainConfig
 from ..models.generator import build_discriminator, build_generator
-from ..objectives import Objective, build_objective
+from ..objectives import Objective, objective_of
 
 
 def seed_everything(seed: int) -> None:
@@ -26,11 +26,7 @@ def build_models(cfg: TrainConfig) -> tuple[nn.Module, nn.Module, Objective]:
     spec = cfg.spec
     G = build_generator(spec, cfg.image_size, cfg.channels, cfg.z_dim, megan_tau=cfg.megan_tau)
     D = build_discriminator(spec, cfg.image_size, cfg.channels, norm=cfg.d_norm)
-    objective = build_objective(
-        cfg.resolved_objective, cfg.resolved_d_steps, spec.num_generators, cfg.gp_lambda, cfg.gp_norm,
-        cfg.mgan_beta, cfg.megan_balance_weight, cfg.madgan_g_loss,
-    )
-    return G, D, objective
+    return G, D, objective_of(cfg)
 
 
 def check_training_data(cfg: TrainConfig, data: torch.Tensor) -> None:

@@ -26,7 +26,7 @@ import torch
 from ..config import TrainConfig
 from ..device import resolve_device
 from ..models.generator import build_discriminator, build_generator
-from ..objectives import build_objective
+from ..objectives import objective_of
 from .build import build_models, check_training_data
 from .loop import train_runs
 from .random_state import RunSetup, noise_generator
@@ -47,11 +47,15 @@ def resolve_mode(mode: str, device: str | torch.device, compile_mode: str | None
 
 
 def batching_unsupported(cfg: TrainConfig) -> str | None:
-    """Why the seeds of ``cfg`` cannot train as one batched model, or None if they can."""
-    objective = build_objective(cfg.resolved_objective, cfg.resolved_d_steps, cfg.spec.num_generators)
+    """Why the seeds of ``cfg`` cannot train as one batched model, or None if they can: its objective (which
+    a config may choose), its family (``families.Family.unbatchable``), then BatchNorm anywhere in the built
+    G and D (``d_norm: batch`` puts it into any family's D)."""
+    objective = objective_of(cfg)
     if not objective.batchable:
         return (f"objective {objective.name!r} is not batchable (it calls more of G than its forward or draws "
                 "random numbers inside G); the seeds train one by one")
+    if cfg.spec.entry.unbatchable is not None:
+        return cfg.spec.entry.unbatchable
     with torch.device("meta"):  # structure only, no memory
         G = build_generator(cfg.spec, cfg.image_size, cfg.channels, cfg.z_dim, megan_tau=cfg.megan_tau)
         D = build_discriminator(cfg.spec, cfg.image_size, cfg.channels, norm=cfg.d_norm)

@@ -6,7 +6,7 @@ from pathlib import Path
 import yaml
 from snakemake.utils import validate
 
-from hmogbench import job_resources
+from hmogbench import families, job_resources
 from hmogbench.config_schema import coerce as coerce_config
 from hmogbench.data.catalog import DATASETS
 from hmogbench.feature_spaces import wildcard_pattern as space_pattern
@@ -43,7 +43,7 @@ onstart:
 
 wildcard_constraints:
     dataset="|".join(DATASETS),
-    model=r"FC|(ME|HME|MADGAN|MGAN|MEGAN)(-L)?-\d+",
+    model=families.name_pattern(),  # exactly the canonical model names of the registry
     seed=r"\d+",
     space=space_pattern(),
 
