@@ -273,44 +273,101 @@ def make_config(api: SimpleNamespace, model: str, size: int, channels: int, batc
                            seed=seed)
 
 
+class StepClock:
+    """Time stamps that do not wait for the device: CUDA events on a GPU (read once the run is over), else
+    ``time.perf_counter``. ``stamp()`` at the start and after each step; ``seconds()``: stamps since the first."""
+
+    def __init__(self, check: Check):
+        self.cuda, self.device, self.marks = check.cuda, check.device, []
+
+    def stamp(self) -> None:
+        if self.cuda:
+            event = torch.cuda.Event(enable_timing=True)
+            event.record()
+            self.marks.append(event)
+        else:
+            self.marks.append(time.perf_counter())
+
+    def seconds(self) -> list[float]:
+        if self.cuda:
+            torch.cuda.synchronize(self.device)
+            return [self.marks[0].elapsed_time(e) / 1000 for e in self.marks]
+        return [t - self.marks[0] for t in self.marks]
+
+
+def training_data(check: Check, size: int, channels: int) -> torch.Tensor:
+    """Random uint8 images, (N, C, H, W), N = 40 batches: a new epoch (its order moved to the device) every
+    8 generator steps at 5 critic steps, not every step, as with a real data set."""
+    n = max(40 * sizes(check).batch, 64)
+    return torch.randint(0, 256, (n, channels, size, size), dtype=torch.uint8,
+                         generator=torch.Generator().manual_seed(0))
+
+
+def run_training(check: Check, model: str, size: int, channels: int, seeds: int, how: str, total: int,
+                 on_step: Callable[[int], None], compile_mode: str | None = None):
+    """The project's loop as the workflow runs it (one run, or a group of ``seeds`` vmapped or looped), for
+    ``total`` generator steps; returns the (first) run's config."""
+    api, sz = training_api(), sizes(check)
+    data = training_data(check, size, channels)  # on the CPU: the loop puts it on the device, as in the workflow
+    run_dir = Path(tempfile.mkdtemp(prefix=f"{model}-{how}-", dir=check.work))
+    cfgs = [make_config(api, model, size, channels, sz.batch, total, str(check.device), seed=2019 + i)
+            for i in range(seeds)]
+    try:
+        if how == "eager":
+            api.train_from_config(cfgs[0], data, run_dir, progress=False, on_step=on_step)
+        else:
+            api.train_group(cfgs, data, [run_dir / f"seed{c.seed}" for c in cfgs], progress=False,
+                            on_step=on_step, mode=how, compile_mode=compile_mode)
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    return cfgs[0]
+
+
 def time_training(check: Check, model: str, size: int, channels: int, seeds: int, how: str,
                   compile_mode: str | None = None) -> dict:
-    """Train to warm-up + timed + 1 steps with the project's loop; generator steps/s over the timed steps (the
-    device synchronised at each ``on_step``); the last step (checkpoint, files) is not timed."""
+    """Train to warm-up + timed + 1 steps with the project's loop; generator steps/s over the timed steps, from
+    CUDA events recorded at each ``on_step`` (no synchronisation inside the loop); the last step (log,
+    checkpoint, files) is not timed."""
     api, sz = training_api(), sizes(check)
     warm, timed = sz.warmup, sz.timed
-    total = warm + timed + 1
-    cfg = make_config(api, model, size, channels, sz.batch, total, str(check.device))
-    data = torch.randint(0, 256, (max(4 * sz.batch, 64), channels, size, size), dtype=torch.uint8,
-                         generator=torch.Generator().manual_seed(0)).to(check.device)
-    stamps: list[float] = []
-
-    def on_step(step: int) -> None:
-        check.sync()
-        stamps.append(time.perf_counter())
-
+    clock = StepClock(check)
     check.reset_peak()
-    run_dir = Path(tempfile.mkdtemp(prefix=f"{model}-{how}-", dir=check.work))
     check.sync()
-    start = time.perf_counter()
-    if how == "eager":
-        api.train_from_config(cfg, data, run_dir, progress=False, on_step=on_step)
-    else:
-        cfgs = [make_config(api, model, size, channels, sz.batch, total, str(check.device), seed=2019 + i)
-                for i in range(seeds)]
-        api.train_group(cfgs, data, [run_dir / f"seed{c.seed}" for c in cfgs], progress=False, on_step=on_step,
-                        mode=how, compile_mode=compile_mode)
-    ends = [start] + stamps
+    clock.stamp()
+    cfg = run_training(check, model, size, channels, seeds, how, warm + timed + 1, lambda step: clock.stamp(),
+                       compile_mode)
+    ends = clock.seconds()
     step_s = [ends[i + 1] - ends[i] for i in range(warm, warm + timed)]
     per_step = float(np.median(step_s))
     figures = steps_figures(check, cfg, seeds, per_step)
     figures.update(model=model, image=f"{channels}x{size}x{size}", batch=sz.batch, mode=how, seeds=seeds,
                    compile_mode=compile_mode, warmup_steps=warm, timed_steps=timed,
-                   first_step_s=round(ends[1] - ends[0], 4), warmup_s=round(ends[warm] - start, 4),
+                   first_step_s=round(ends[1] - ends[0], 4), warmup_s=round(ends[warm], 4),
+                   timed_mean_s=round((ends[warm + timed] - ends[warm]) / timed, 6),
                    step_s=[round(t, 5) for t in step_s], peak_gpu_mem_gib=check.peak_gib(),
-                   numerics=api.numerics_record(check.device))
-    shutil.rmtree(run_dir, ignore_errors=True)
+                   numerics=api.numerics_record(check.device), timing="CUDA events" if check.cuda else "perf_counter")
     return figures
+
+
+def host_syncs(check: Check, model: str, size: int, channels: int, seeds: int, how: str) -> dict:
+    """Generator steps 2 .. n-1 (no log step, no checkpoint) under ``torch.cuda.set_sync_debug_mode('error')``:
+    a host-device synchronisation anywhere in those steps raises, and this variant fails naming it. CUDA only;
+    on the CPU the same steps run without the mode (there is nothing to synchronise)."""
+    total = 6
+
+    def on_step(step: int) -> None:
+        if check.cuda and step == 1:
+            torch.cuda.set_sync_debug_mode("error")
+        if check.cuda and step == total - 1:
+            torch.cuda.set_sync_debug_mode(0)
+
+    try:
+        run_training(check, model, size, channels, seeds, how, total, on_step)
+    finally:
+        if check.cuda:
+            torch.cuda.set_sync_debug_mode(0)
+    return {"model": model, "mode": how, "seeds": seeds, "checked_steps": f"2-{total - 1}",
+            "host_syncs": 0 if check.cuda else None, "sync_debug_mode": "error" if check.cuda else "n/a (CPU)"}
 
 
 def steps_figures(check: Check, cfg, seeds: int, seconds_per_step: float) -> dict:
@@ -337,7 +394,7 @@ def time_processes(check: Check, model: str, size: int, channels: int) -> dict:
     api, sz = training_api(), sizes(check)
     data_path = check.work / f"procs-{model}.npy"
     rng = np.random.default_rng(0)
-    np.save(data_path, rng.integers(0, 256, (max(4 * sz.batch, 64), size, size, channels), dtype=np.uint8))
+    np.save(data_path, rng.integers(0, 256, (max(40 * sz.batch, 64), size, size, channels), dtype=np.uint8))
     steps = sz.proc_steps
     procs = []
     env = cli_env()
@@ -379,6 +436,9 @@ def time_processes(check: Check, model: str, size: int, channels: int) -> dict:
 
 def part_a(check: Check) -> None:
     sz = sizes(check)
+    for how, seeds in (("eager", 1), ("vmap", sz.seeds)):
+        check.variant("a", f"no host sync FC@32 {how} x{seeds}",
+                      lambda: host_syncs(check, "FC", 32, 1, seeds, how))
     for model, size, channels in sz.models:
         for how, seeds in (("eager", 1), ("vmap", sz.seeds), ("loop", sz.seeds)):
             check.variant("a", f"{model}@{size} {how} x{seeds}",

@@ -14,8 +14,8 @@ import torch
 
 from hmogbench.config import ConfigError, TrainConfig
 from hmogbench.objectives import WGANGP
-from hmogbench.training import (CHECKPOINT, GENERATOR, LOSSES, RUN_INFO, NonFiniteLossError, ResumeError, build_models,
-                             train_from_config, train_gan, LoopSettings)
+from hmogbench.training import (CHECKPOINT, GENERATOR, LOSSES, RUN_INFO, LoopSettings, NonFiniteLossError,
+                                ResumeError, build_models, train_from_config, train_gan, train_seeds)
 
 
 def _cfg(**kw):
@@ -168,6 +168,47 @@ def test_a_nan_between_checks_is_named_and_never_checkpointed(phase, log_every, 
     assert all(np.isfinite(float(v)) for r in rows for v in r.values())
     info = json.loads((tmp_path / RUN_INFO).read_text())
     assert info["status"] == "failed" and "step 5" in info["error"] and info["last_checkpoint"] == 4
+
+
+class HostReads:
+    """While ``on``, a tensor's value read into Python (``item``, ``tolist``, ``float``, ``int``, ``bool``) from
+    hmogbench's own code raises: on a GPU each such read waits for the device. (torch's own reads, such as
+    Adam's CPU step counter, are not the loop's.)"""
+
+    METHODS = ("item", "tolist", "__float__", "__int__", "__bool__", "__index__")
+
+    def __init__(self, monkeypatch):
+        self.on = False
+        for name in self.METHODS:
+            original = getattr(torch.Tensor, name)
+            monkeypatch.setattr(torch.Tensor, name, self._guarded(name, original))
+
+    def _guarded(self, name, original):
+        def read(tensor, *args):
+            caller = sys._getframe(1).f_globals.get("__name__", "")
+            if self.on and caller.startswith("hmogbench"):
+                raise AssertionError(f"{caller} read a tensor with {name}() inside the step loop")
+            return original(tensor, *args)
+        return read
+
+    def between(self, first, last):
+        """An ``on_step`` that turns the guard on after step ``first`` and off after step ``last``."""
+        def on_step(step):
+            self.on = first <= step < last
+        return on_step
+
+
+@pytest.mark.parametrize("model, seeds", [("HME-L-2", 1), ("MEGAN-2", 1), ("ME-4", 2)])
+def test_no_tensor_is_read_by_the_loop_between_log_steps(model, seeds, tiny_images, tmp_path, monkeypatch):
+    """Steps 2-5 of 6 (log_every and checkpoint_every 100: no log step, no checkpoint among them) read no tensor
+    value: losses, the finiteness record and the progress line stay on the device. Two seeds: a vmapped group."""
+    reads = HostReads(monkeypatch)
+    cfg = _cfg(model=model, steps=6, checkpoint_every=100, log_every=100)
+    infos = train_seeds(cfg, [2019, 2020][:seeds], tiny_images, tmp_path, progress=False, batch_mode="vmap",
+                        on_step=reads.between(1, 5))
+    assert [i["status"] for i in infos] == ["complete"] * seeds
+    assert infos[0]["batch"]["batched"] == (seeds > 1)
+    assert not reads.on
 
 
 def test_resume_with_another_config_is_refused(tiny_images, tmp_path):

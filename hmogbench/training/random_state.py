@@ -32,7 +32,10 @@ class EpochSampler:
 
     def _set_order(self, order: torch.Tensor) -> None:
         self.order = order  # (N,) int64 on the CPU: what a checkpoint records
-        self._order_on_device = order.to(self.device)
+        if self.device.type == "cuda":  # from pinned memory, asynchronously: the host does not wait for the copy
+            self._order_on_device = order.pin_memory().to(self.device, non_blocking=True)
+        else:
+            self._order_on_device = order.to(self.device)
 
     def next(self) -> torch.Tensor:
         """The next batch's indices, (batch_size,) int64 on the sampler's device."""
