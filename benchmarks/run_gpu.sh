@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
-# Every GPU benchmark of the performance work, one after another, on the first CUDA device; then the grid's
-# GPU-hours from the measured figures. Each line is also a command of its own. Writes results/bench/*_cuda.json
-# and results/bench/grid_estimate.json. Real MNIST for the FID check: prepared from $RAW_DIR (default
-# ../shared/data) if not prepared yet, else the embedded 5,000 digits.
-set -euo pipefail
-cd "$(dirname "$0")/.."
+# The full GPU benchmarks on a GPU of your own (hours of them are fine): bench_train, bench_features,
+# bench_metrics --knn-only, then the grid's GPU-hours from the measured figures (estimate_grid). Each line is
+# also a command of its own; writes results/bench/*_cuda.json and results/bench/grid_estimate.json. A failing
+# step does not stop the others (the exit status says whether any failed); bench_train writes its JSON after
+# every measurement. Real MNIST for the FID check: prepared from $RAW_DIR (default ../shared/data) if not
+# prepared yet, else the embedded 5,000 digits.
+# For a lent GPU of a few minutes, use the one budgeted command instead: python3 benchmarks/gpu_check.py --out DIR
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+PY="${PYTHON:-$(command -v python3 || command -v python)}"
+failed=()
+step() { echo "== $*"; "$@" || failed+=("$*"); }
 if [ ! -f results/data/mnist/manifest.json ] && [ -d "${RAW_DIR:-../shared/data}/mnist" ]; then
-    python -m hmogbench data prepare mnist --raw-dir "${RAW_DIR:-../shared/data}"
+    step "$PY" -m hmogbench data prepare mnist --raw-dir "${RAW_DIR:-../shared/data}"
 fi
-python benchmarks/bench_train.py --device cuda "$@"
-python benchmarks/bench_features.py --device cuda
-python benchmarks/bench_metrics.py --device cuda --knn-only
-python benchmarks/estimate_grid.py --measured results/bench/train_cuda.json \
+step "$PY" benchmarks/bench_train.py --device cuda "$@"
+step "$PY" benchmarks/bench_features.py --device cuda
+step "$PY" benchmarks/bench_metrics.py --device cuda --knn-only
+step "$PY" benchmarks/estimate_grid.py --measured results/bench/train_cuda.json \
     --features-measured results/bench/features_cuda.json
+if [ ${#failed[@]} -gt 0 ]; then
+    printf 'failed: %s\n' "${failed[@]}" >&2
+    exit 1
+fi

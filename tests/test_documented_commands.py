@@ -91,6 +91,43 @@ def test_documented_command_dry_runs_as_written(tmp_path, document, command):
     assert out.returncode == 0, f"{document}: `{command}` -n failed:\n{out.stdout[-2000:]}{out.stderr[-3000:]}"
 
 
+BENCHMARK_LINE = re.compile(r"(?:python3?|bash) benchmarks/[\w./-]+[^`\n#|]*")
+
+
+def documented_benchmark_lines(text: str) -> list[str]:
+    """The `python[3] benchmarks/...` and `bash benchmarks/...` command lines a document prints (code blocks,
+    comments, inline code), trailing comments cut off."""
+    return sorted({m.group(0).strip() for m in BENCHMARK_LINE.finditer(text)})
+
+
+BENCHMARK_LINES = documented_benchmark_lines((ROOT / "README.md").read_text())
+
+
+def test_the_readme_prints_the_benchmark_commands():
+    assert any("benchmarks/gpu_check.py" in line for line in BENCHMARK_LINES), BENCHMARK_LINES
+    assert any("benchmarks/bench_loop_cpu.py" in line for line in BENCHMARK_LINES), BENCHMARK_LINES
+    assert documented_benchmark_lines("`python3 benchmarks/a.py --x 1`  # no\nbash benchmarks/b.sh | tee") == [
+        "bash benchmarks/b.sh", "python3 benchmarks/a.py --x 1"]
+
+
+@pytest.mark.parametrize("line", BENCHMARK_LINES)
+def test_documented_benchmark_line_parses_as_written(line):
+    """A dry run of a benchmark line (the real ones need minutes, or a GPU): a script's --help works and offers
+    every option the line uses; a shell script parses (``bash -n``) and exists."""
+    words = shlex.split(line)
+    script = ROOT / words[1]
+    assert script.is_file(), f"README: `{line}`: {words[1]} does not exist"
+    if words[0] == "bash":
+        out = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+        assert out.returncode == 0, f"README: `{line}`: {out.stderr}"
+        return
+    out = subprocess.run([sys.executable, str(script), "--help"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, f"README: `{line}`: --help failed:\n{out.stderr[-2000:]}"
+    for option in (w.split("=")[0] for w in words[2:] if w.startswith("--")):
+        assert option in out.stdout, f"README: `{line}`: {words[1]} has no option {option}"
+
+
 @pytest.mark.slow
 def test_default_config_runs_end_to_end_when_only_shrunk(shared_data, tmp_path):
     """The paper grid's config shrunk by tiny.yaml and nothing else changed, the FID network with the shared
