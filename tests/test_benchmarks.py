@@ -63,14 +63,15 @@ def test_bench_train_figures(train_record):
 
 def test_bench_loop_cpu_smoke(tmp_path):
     """Both trees really ran: the reference child imported hmogbench (and its training module) from the revision
-    materialised into a temporary folder, the working child from this checkout."""
+    materialised into a temporary folder, the working child from this checkout; --concurrent, as the stored
+    figures were measured (both trees at once, a core each)."""
     out = tmp_path / "loop_cpu.json"
-    _bench("bench_loop_cpu.py", "--smoke", "--out", out)
+    _bench("bench_loop_cpu.py", "--smoke", "--concurrent", "--threads", 1, "--cases", "fc32", "--out", out)
     rec = json.loads(out.read_text())
     assert rec["complete"] is True and rec["smoke"] is True and rec["threshold"] == 0.97
     assert rec["reference"]["revision"] == "930d7a6" and rec["reference"]["commit"].startswith("930d7a6")
     assert rec["provenance"]["lock"]["sha256"] and rec["device"]["cpu_model"] and rec["device"]["cpu_count"]
-    assert set(rec["results"]) == {"fc32", "hme2-seeds-loop"}
+    assert set(rec["results"]) == {"fc32"} and rec["concurrent"] is True
     for case in rec["results"].values():
         ref, work = case["reference"], case["working"]
         assert case["errors"] == {}
@@ -78,7 +79,7 @@ def test_bench_loop_cpu_smoke(tmp_path):
         assert ref_file.parts[-3] == "reference" and not ref_file.is_relative_to(ROOT)
         assert ref["module"] == "hmogbench.train" and Path(ref["module_file"]).parent == ref_file.parent
         assert Path(work["hmogbench_file"]).resolve().is_relative_to(ROOT.resolve())
-        assert ref["torch_threads"] == work["torch_threads"] == 2
+        assert ref["torch_threads"] == work["torch_threads"] == 1
         assert len(ref["rounds_s_per_step_median"]) == len(work["rounds_s_per_step_median"]) == 1
         assert case["ratio"] == round(ref["s_per_step_median"] / work["s_per_step_median"], 4)
         assert case["round_ratios"] == [case["ratio"]] and case["ok"] == (case["ratio"] >= 0.97)
