@@ -9,9 +9,12 @@ part runs); before each part, it is skipped ("skipped": "budget") when less of -
 is expected to take. At the end a table of the results is printed.
 
 Parts:
-  a  training throughput, batch 128, FC@32 (1x32x32) and HME-L-4@64 (3x64x64), synthetic uint8 data on the
-     device: eager one run; 5 seeds batched (vmap); 5 seeds looped ('loop'); 5 processes at once
-     (``python3 -m hmogbench train``). Generator steps/s after warm-up steps, runs/hour at the authors' length
+  a  first, no host sync: FC@32 one run and 5 seeds vmapped, generator steps 2-5 (no log step, no checkpoint)
+     under ``torch.cuda.set_sync_debug_mode('error')``: a synchronisation in the step loop fails the line.
+     Then training throughput, batch 128, FC@32 (1x32x32) and HME-L-4@64 (3x64x64), synthetic uint8 data that
+     the loop puts on the device as the workflow's runs: eager one run; 5 seeds batched (vmap); 5 seeds looped
+     ('loop'); 5 processes at once (``python3 -m hmogbench train``). Generator steps/s after warm-up steps
+     (CUDA events, no synchronisation inside the timed steps), runs/hour at the authors' length
      (``hmogbench.config.DEFAULT_STEPS``), peak GPU memory, the FLOP lower bound (``hmogbench.flops``).
   b  one ``torch.compile`` variant of the batched training (``compile_mode`` of ``train_group``), after
      ``torch._dynamo.reset()``: compile time (first step) apart from steady-state steps/s.
