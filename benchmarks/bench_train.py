@@ -85,8 +85,10 @@ def _config(model: str, size: int, batch_size: int, steps: int, device: str, see
 
 
 def _images(cfg, device: torch.device) -> torch.Tensor:
-    """The training images of every variant: uint8 (N, C, H, W), seed 0, on ``device``."""
-    shape = (max(4 * cfg.batch_size, 512), cfg.channels, cfg.image_size, cfg.image_size)
+    """The training images of every variant: uint8 (N, C, H, W), seed 0, on ``device``; N = 40 batches (at least
+    512), so that a new epoch (its order moved to the device) comes every 8 generator steps at 5 critic steps, as
+    in ``gpu_check.training_data``, not every step."""
+    shape = (max(40 * cfg.batch_size, 512), cfg.channels, cfg.image_size, cfg.image_size)
     return torch.randint(0, 256, shape, dtype=torch.uint8, generator=torch.Generator().manual_seed(0)).to(device)
 
 

@@ -70,6 +70,7 @@ class TrainingLoop:
         models.to(self.device)
         self.models, self.objective, self.runs, self.settings = models, objective, runs, settings
         self.optimizers = Optimizers.build(models, objective, settings)
+        self.d_params = models.d_parameters()  # frozen for the G step, unfrozen for the critic steps
         self.samplers = [EpochSampler(len(data), settings.batch_size, run.seed, self.device) for run in runs]
         self.records = RunRecords(runs, self.device)
         self.resumed_at = self._resume()
@@ -148,7 +149,7 @@ class TrainingLoop:
 
     def _critic_steps(self) -> dict[str, torch.Tensor]:
         objective = self.objective
-        for p in self.models.d_parameters():
+        for p in self.d_params:
             p.requires_grad_(True)
         for _ in range(objective.d_steps):
             reals = [to_model_range(self.data[sampler.next()]) for sampler in self.samplers]
@@ -158,7 +159,7 @@ class TrainingLoop:
         return out
 
     def _generator_step(self) -> tuple[list[torch.Tensor], dict[str, torch.Tensor]]:
-        for p in self.models.d_parameters():
+        for p in self.d_params:
             p.requires_grad_(False)
         zs = self._draw_z()
         return zs, self._descend(self.optimizers.g, self.models.apply(self.objective.g_loss, zs))
