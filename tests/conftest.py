@@ -1,33 +1,87 @@
+"""Shared fixtures and the test tiers.
+
+Tiers (markers, pyproject.toml): ``unit`` -- in-process, seconds each, the fast tier a developer runs
+(``python -m pytest -m unit``); ``system`` -- end to end through a subprocess, Snakemake, SLURM or a browser;
+``reference`` -- equality with an outside reference (pytorch-fid, torch-fidelity, the real FID Inception weights).
+A test file states its tier with ``pytestmark``; a test without one is ``unit``. ``slow`` marks any test over
+~20 s. The suite runs on two workers (pytest-xdist, ``-n 2`` in pyproject.toml); the expensive artefacts several
+tests assert on are built once per session, whichever worker asks first (``built_once``), and system tests are
+started first so that the longest ones do not finish last.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
 import pytest
 import torch
+
+TIERS = ("unit", "system", "reference")
+FIRST = ("system", "reference", "unit")  # the order tests are handed out: long ones first
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test gets exactly one tier (``unit`` unless marked), and the system tier is collected first."""
+    for item in items:
+        tiers = [t for t in TIERS if item.get_closest_marker(t)]
+        if len(tiers) > 1:
+            raise pytest.UsageError(f"{item.nodeid} is marked with several tiers: {tiers}")
+        if not tiers:
+            item.add_marker(pytest.mark.unit)
+    items.sort(key=lambda item: next(i for i, t in enumerate(FIRST) if item.get_closest_marker(t)))
 
 
 @pytest.fixture
 def tiny_images():
     """48 random 1x32x32 uint8 images: enough for a few batches of 8."""
-    g = torch.Generator().manual_seed(0)
-    return torch.randint(0, 256, (48, 1, 32, 32), generator=g, dtype=torch.uint8)
+    from training_states import tiny_images
+
+    return tiny_images()
 
 
 @pytest.fixture(autouse=True)
 def _threads():
-    # fixed thread count: CPU float reductions are then reproducible within the test session
+    # fixed thread count: CPU float reductions are then reproducible within the test session (two workers
+    # of one thread each use both cores of a CI machine)
     torch.set_num_threads(1)
     yield
 
 
-def _shared_dir(name: str, env: str):
-    import os
-    from pathlib import Path
+def session_root(tmp_path_factory) -> Path:
+    """A folder shared by every worker of this test session (xdist gives each worker its own basetemp)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
+
+@contextmanager
+def built_once(tmp_path_factory, name: str):
+    """``with built_once(f, "x") as (folder, todo):`` -- ``folder`` is shared by the session's workers; ``todo``
+    is True for the one that must build it (the others wait on a lock, then find it built). A build that
+    raises leaves ``folder`` unmarked, so the next test to ask tries again and sees the same error."""
+    root = session_root(tmp_path_factory) / "built-once"
+    root.mkdir(exist_ok=True)
+    folder, done = root / name, root / f"{name}.done"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            todo = not done.exists()
+            folder.mkdir(exist_ok=True)
+            yield folder, todo
+            done.touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _shared_dir(name: str, env: str):
     return Path(os.environ.get(env, Path(__file__).resolve().parents[2] / "shared" / name))
 
 
 def _require_shared(root, marker: str, env: str):
     """``root`` if ``root/marker`` exists; otherwise skip, saying why -- except under ``.ci/run``, which
     sets HMOGBENCH_REQUIRE_SHARED_DATA=1 so that CI fails instead of silently skipping."""
-    import os
-
     if not (root / marker).exists():
         message = f"shared files not found at {root} (set {env} to their folder)"
         if os.environ.get("HMOGBENCH_REQUIRE_SHARED_DATA") == "1":
@@ -47,3 +101,12 @@ def shared_seeds():
     """The thesis and paper as text (``../shared/seeds``, or $HMOGBENCH_SHARED_SEEDS)."""
     return _require_shared(_shared_dir("seeds", "HMOGBENCH_SHARED_SEEDS"),
                            "thesis_hierarchical_mixtures_of_generators.txt", "HMOGBENCH_SHARED_SEEDS")
+
+
+FID_WEIGHTS = "inception/pt_inception-2015-12-05-RECON-fcNaN.pth"
+
+
+@pytest.fixture(scope="session")
+def fid_weights(shared_data) -> Path:
+    """The verified reconstruction of the FID Inception weights in the shared data."""
+    return shared_data / FID_WEIGHTS

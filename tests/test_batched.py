@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from hmogbench.training import StackedRuns, batching_unsupported, train_group
 from hmogbench.config import TrainConfig
 from hmogbench.objectives import WGANGP
-from hmogbench.training import (CHECKPOINT, GENERATOR, LOSSES, RUN_INFO, NonFiniteLossError, build_models, loop_settings,
-                             seed_dir, train_from_config, train_gan, train_seeds)
+from hmogbench.training import (CHECKPOINT, GENERATOR, LOSSES, RUN_INFO, NonFiniteLossError, StackedRuns,
+                                batching_unsupported, build_models, loop_settings, seed_dir, train_from_config,
+                                train_gan, train_group, train_seeds)
+from training_states import assert_same_training
 
 SEEDS = [2019, 2020]
 
@@ -58,18 +59,7 @@ def _assert_states_equal(a, b, what):
 def _assert_same_files(root_a, root_b, seeds=SEEDS):
     """Bit-identical losses.csv, final G, checkpoint (D, both optimisers, data order, RNG) per seed."""
     for seed in seeds:
-        a, b = seed_dir(root_a, seed), seed_dir(root_b, seed)
-        assert (a / LOSSES).read_text() == (b / LOSSES).read_text(), f"seed {seed}: losses differ"
-        _assert_states_equal(_load(a / GENERATOR)["generator"], _load(b / GENERATOR)["generator"], f"seed {seed} G")
-        ca, cb = _load(a / CHECKPOINT), _load(b / CHECKPOINT)
-        assert ca["step"] == cb["step"] and ca["config"] == cb["config"]
-        _assert_states_equal(ca["discriminator"], cb["discriminator"], f"seed {seed} D")
-        for opt in ("opt_g", "opt_d"):
-            assert ca[opt]["param_groups"] == cb[opt]["param_groups"]
-            for i, entry in ca[opt]["state"].items():
-                _assert_states_equal(entry, cb[opt]["state"][i], f"seed {seed} {opt}[{i}]")
-        assert torch.equal(ca["rng"]["torch"], cb["rng"]["torch"])
-        assert torch.equal(ca["sampler"]["order"], cb["sampler"]["order"])
+        assert_same_training(seed_dir(root_a, seed), seed_dir(root_b, seed))
 
 
 def test_one_adam_over_stacked_parameters_equals_separate_adams():
@@ -275,22 +265,6 @@ def test_vmapped_losses_give_each_seed_its_gradients(tiny_images):
 
 class Killed(Exception):
     pass
-
-
-def test_batched_group_resumes_after_a_kill(tiny_images, tmp_path):
-    cfg = _cfg(steps=5, checkpoint_every=2)
-    train_seeds(cfg, SEEDS, tiny_images, tmp_path / "full", progress=False, batch_mode="vmap")
-
-    def kill_at_3(step):
-        if step == 3:  # after the step-2 checkpoints, before the step-4 ones
-            raise Killed
-
-    with pytest.raises(Killed):
-        train_seeds(cfg, SEEDS, tiny_images, tmp_path / "run", progress=False, batch_mode="vmap", on_step=kill_at_3)
-    assert [_load(seed_dir(tmp_path / "run", s) / CHECKPOINT)["step"] for s in SEEDS] == [2, 2]
-    infos = train_seeds(cfg, SEEDS, tiny_images, tmp_path / "run", progress=False, batch_mode="vmap")
-    assert [(i["resumed_from"], i["steps_done"], i["status"]) for i in infos] == [(2, 5, "complete")] * 2
-    _assert_same_files(tmp_path / "full", tmp_path / "run")
 
 
 def test_seeds_at_different_steps_catch_up_then_train_together(tiny_images, tmp_path):

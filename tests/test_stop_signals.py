@@ -1,6 +1,6 @@
 """SIGTERM / SIGUSR1 (SLURM's time limit, scancel, its --signal warning) stop training at the next generator step
 with a checkpoint and a truthful run.json, and evaluation at once with its finished records kept; the commands
-exit with 128 + the signal's number. A resumed run equals an uninterrupted one."""
+exit with 128 + the signal's number. That a run so stopped resumes to the uninterrupted result: tests/test_resume.py."""
 
 import json
 import os
@@ -13,49 +13,17 @@ import numpy as np
 import pytest
 import torch
 
-from hmogbench import stop_signals
 from hmogbench.cli import main
 from hmogbench.config import TrainConfig
-from hmogbench.training import CHECKPOINT, GENERATOR, LOSSES, RUN_INFO, train_from_config
+from hmogbench.training import CHECKPOINT, RUN_INFO, train_from_config
 
 
 def _cfg(**kw):
     return TrainConfig(**{**dict(model="HME-L-2", steps=8, batch_size=8, checkpoint_every=100, log_every=1), **kw})
 
 
-def _signal_at(step_wanted, signum=signal.SIGTERM):
-    def on_step(step):
-        if step == step_wanted:
-            os.kill(os.getpid(), signum)
-    return on_step
-
-
 def _info(run_dir):
     return json.loads((run_dir / RUN_INFO).read_text())
-
-
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGUSR1])
-def test_a_signal_stops_training_with_a_checkpoint_and_the_resume_equals_an_uninterrupted_run(
-        signum, tiny_images, tmp_path):
-    cfg = _cfg()
-    train_from_config(cfg, tiny_images, tmp_path / "full", progress=False)
-    run = tmp_path / "stopped"
-    with stop_signals.stop_on_signals(), pytest.raises(stop_signals.Interrupted) as stopped:
-        train_from_config(cfg, tiny_images, run, progress=False, on_step=_signal_at(3, signum))
-    assert stopped.value.exit_status == 128 + signum
-    # no checkpoint was due before step 100: the one on disk was written because of the signal, at step 3
-    assert torch.load(run / CHECKPOINT, weights_only=False)["step"] == 3
-    info = _info(run)
-    assert info["status"] == "interrupted" and info["signal"] == signal.Signals(signum).name
-    assert info["steps_done"] == info["last_checkpoint"] == 3 and not (run / GENERATOR).exists()
-    assert not list(run.glob("*.tmp"))
-    assert stop_signals.requested() is None  # the handlers are gone with the block
-
-    resumed = train_from_config(cfg, tiny_images, run, progress=False)
-    assert resumed["status"] == "complete" and resumed["resumed_from"] == 3 and resumed["steps_done"] == 8
-    full, again = (torch.load(p / GENERATOR, weights_only=False)["generator"] for p in (tmp_path / "full", run))
-    assert all(torch.equal(full[k], again[k]) for k in full)
-    assert (tmp_path / "full" / LOSSES).read_text() == (run / LOSSES).read_text()
 
 
 def test_run_json_follows_the_checkpoints_and_records_a_crash(tiny_images, tmp_path):
@@ -75,18 +43,6 @@ def test_run_json_follows_the_checkpoints_and_records_a_crash(tiny_images, tmp_p
     assert info["steps_done"] == 5 and info["last_checkpoint"] == 4  # what ran, and what a rerun resumes from
     resumed = train_from_config(_cfg(checkpoint_every=2), tiny_images, tmp_path, progress=False)
     assert resumed["resumed_from"] == 4 and _info(tmp_path)["status"] == "complete"
-
-
-def test_ctrl_c_is_recorded_as_interrupted(tiny_images, tmp_path):
-    def ctrl_c_at_3(step):
-        if step == 3:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        train_from_config(_cfg(checkpoint_every=2), tiny_images, tmp_path, progress=False, on_step=ctrl_c_at_3)
-    info = _info(tmp_path)
-    assert info["status"] == "interrupted" and info["error"] == "Ctrl-C (SIGINT)"
-    assert info["steps_done"] == 3 and info["last_checkpoint"] == 2  # no checkpoint mid-step: a rerun resumes at 2
 
 
 def test_the_train_command_exits_with_128_plus_the_signal_and_says_so(tmp_path):

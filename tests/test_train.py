@@ -2,11 +2,7 @@
 
 import csv
 import json
-import os
-import signal
-import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -41,55 +37,6 @@ def test_same_seed_same_numbers_different_seed_different(tiny_images, tmp_path):
     _assert_same_state(_state(tmp_path / "a"), _state(tmp_path / "b"))
     assert (tmp_path / "a" / LOSSES).read_text() == (tmp_path / "b" / LOSSES).read_text()
     assert (tmp_path / "a" / LOSSES).read_text() != (tmp_path / "c" / LOSSES).read_text()
-
-
-class Killed(Exception):
-    pass
-
-
-@pytest.mark.parametrize("model", ["HME-L-2", "MEGAN-2"])  # MEGAN: BN statistics, Gumbel noise, aux optimiser
-def test_resume_after_kill_is_bit_identical(model, tiny_images, tmp_path):
-    cfg = _cfg(model=model, steps=7, checkpoint_every=3)
-    train_from_config(cfg, tiny_images, tmp_path / "full", progress=False)
-
-    def kill_at_5(step):
-        if step == 5:  # after the step-3 checkpoint, before the step-6 one
-            raise Killed
-
-    with pytest.raises(Killed):
-        train_from_config(cfg, tiny_images, tmp_path / "killed", progress=False, on_step=kill_at_5)
-    assert _state(tmp_path / "killed")["step"] == 3
-    info = train_from_config(cfg, tiny_images, tmp_path / "killed", progress=False)
-    assert info["resumed_from"] == 3 and info["steps_done"] == 7
-    full, resumed = _state(tmp_path / "full"), _state(tmp_path / "killed")
-    _assert_same_state(full, resumed)
-    assert full["opt_g"]["state"][0]["exp_avg"].equal(resumed["opt_g"]["state"][0]["exp_avg"])
-    assert (tmp_path / "full" / LOSSES).read_text() == (tmp_path / "killed" / LOSSES).read_text()
-
-
-def test_sigkilled_cli_run_resumes_to_the_same_result(tmp_path):
-    """A real SIGKILL of `hmogbench train` (not an exception), then a re-run of the same command."""
-    data = np.random.default_rng(0).integers(0, 256, (40, 32, 32), dtype=np.uint8)
-    np.save(tmp_path / "data.npy", data)
-    args = [sys.executable, "-m", "hmogbench", "train", "--data", str(tmp_path / "data.npy"), "--no-progress",
-            "--set", "model=HME-2", "--set", "steps=30", "--set", "d_steps=1", "--set", "batch_size=8",
-            "--set", "checkpoint_every=2"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    subprocess.run(args + ["--out", str(tmp_path / "full")], check=True, env=env, capture_output=True)
-
-    proc = subprocess.Popen(args + ["--out", str(tmp_path / "run")], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    ckpt = tmp_path / "run" / CHECKPOINT
-    while time.time() < deadline and not (ckpt.exists() and _state(tmp_path / "run")["step"] >= 4):
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    killed_at = _state(tmp_path / "run")["step"]
-    assert 4 <= killed_at < 30, "the run must be killed part-way"
-    subprocess.run(args + ["--out", str(tmp_path / "run")], check=True, env=env, capture_output=True)
-    _assert_same_state(_state(tmp_path / "full"), _state(tmp_path / "run"))
-    assert json.loads((tmp_path / "run" / RUN_INFO).read_text())["resumed_from"] == killed_at
 
 
 def test_outputs_and_provenance(tiny_images, tmp_path):

@@ -12,8 +12,9 @@ from hmogbench.cli import main
 from hmogbench.config import TrainConfig
 from hmogbench.progress_images import SAMPLES, TENSORBOARD_MISSING, samples_grid
 from hmogbench.sampling import load_generator
-from hmogbench.training import (CHECKPOINT, GENERATOR, LOSSES, build_models, seed_dir, train_from_config, train_gan,
-                             train_seeds, loop_settings)
+from hmogbench.training import (GENERATOR, LOSSES, build_models, loop_settings, seed_dir, train_from_config, train_gan,
+                                train_seeds)
+from training_states import assert_same_training
 
 SEEDS = [3, 4]
 
@@ -21,32 +22,6 @@ SEEDS = [3, 4]
 def _cfg(**kw):
     base = dict(model="FC", steps=4, batch_size=8, checkpoint_every=2, log_every=1)
     return TrainConfig(**{**base, **kw})
-
-
-def _load(path):
-    return torch.load(path, map_location="cpu", weights_only=False)
-
-
-def _equal(a, b):
-    """Nested state (dicts, lists, tensors, numbers) bit for bit."""
-    if isinstance(a, torch.Tensor):
-        return isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
-    if isinstance(a, np.ndarray):
-        return isinstance(b, np.ndarray) and np.array_equal(a, b)
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
-    return a == b
-
-
-def _assert_same_training(a, b):
-    """Same final G, and the same checkpoint (D, optimisers, data order, every RNG state) and losses."""
-    assert _equal(_load(a / GENERATOR)["generator"], _load(b / GENERATOR)["generator"]), "final G differs"
-    ca, cb = _load(a / CHECKPOINT), _load(b / CHECKPOINT)
-    for key in ("generator", "discriminator", "opt_g", "opt_d", "opt_aux", "sampler", "rng", "step"):
-        assert _equal(ca[key], cb[key]), f"checkpoint {key} differs"
-    assert (a / LOSSES).read_text() == (b / LOSSES).read_text()
 
 
 def _png(path):
@@ -92,7 +67,7 @@ def test_training_is_bit_identical_with_samples_on_and_off(model, tiny_images, t
     train_from_config(_cfg(model=model), tiny_images, tmp_path / "on", progress=False)
     train_from_config(_cfg(model=model, samples_every_checkpoint=False), tiny_images, tmp_path / "off", progress=False)
     assert (tmp_path / "on" / SAMPLES).exists() and not (tmp_path / "off" / SAMPLES).exists()
-    _assert_same_training(tmp_path / "on", tmp_path / "off")
+    assert_same_training(tmp_path / "on", tmp_path / "off")
     if model == "MEGAN-4":
         _assert_grid(_png(tmp_path / "on" / SAMPLES))
         assert np.array_equal(_png(tmp_path / "on" / SAMPLES), _grid_of(tmp_path / "on"))  # Gumbel: seeded, repeatable
@@ -112,25 +87,7 @@ def test_batched_seeds_each_write_their_own_grid(mode, tiny_images, tmp_path):
         train_seeds(off, SEEDS, tiny_images, tmp_path / "off", progress=False, batch_mode=mode)
         for seed in SEEDS:
             assert not (seed_dir(tmp_path / "off", seed) / SAMPLES).exists()
-            _assert_same_training(seed_dir(tmp_path / "on", seed), seed_dir(tmp_path / "off", seed))
-
-
-def test_switching_samples_off_does_not_block_resume(tiny_images, tmp_path):
-    class Killed(Exception):
-        pass
-
-    def kill_at_3(step):
-        if step == 3:
-            raise Killed
-
-    train_from_config(_cfg(), tiny_images, tmp_path / "full", progress=False)
-    with pytest.raises(Killed):
-        train_from_config(_cfg(), tiny_images, tmp_path / "resumed", progress=False, on_step=kill_at_3)
-    ckpt = _load(tmp_path / "resumed" / CHECKPOINT)
-    del ckpt["config"]["samples_every_checkpoint"]  # as written before the switch existed
-    torch.save(ckpt, tmp_path / "resumed" / CHECKPOINT)
-    train_from_config(_cfg(samples_every_checkpoint=False), tiny_images, tmp_path / "resumed", progress=False)
-    _assert_same_training(tmp_path / "full", tmp_path / "resumed")
+            assert_same_training(seed_dir(tmp_path / "on", seed), seed_dir(tmp_path / "off", seed))
 
 
 def test_runs_without_an_image_config_write_no_samples(tiny_images, tmp_path):
