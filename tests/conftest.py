@@ -110,3 +110,16 @@ FID_WEIGHTS = "inception/pt_inception-2015-12-05-RECON-fcNaN.pth"
 def fid_weights(shared_data) -> Path:
     """The verified reconstruction of the FID Inception weights in the shared data."""
     return shared_data / FID_WEIGHTS
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory, shared_data) -> Path:
+    """The README's main command, `pictures` and report commands on the shrunk smoke grid (workflow_runs.py), run
+    once a session in a copy of the workflow; -> that copy. Tests read it and change nothing in it (a test that
+    must change a run copies it first)."""
+    from workflow_runs import build_smoke_run
+
+    with built_once(tmp_path_factory, "smoke-run") as (folder, todo):
+        if todo:
+            build_smoke_run(folder, shared_data / "")
+    return folder / "hmogbench"

@@ -1,68 +1,26 @@
-"""Every `snakemake ...` line that the README, tables/README.md, the config files' and the profiles'
+"""Every `snakemake ...` line that the README, docs/*.md, tables/README.md, the config files' and the profiles'
 comments print is dry-run (`-n`) as written, in a copy of the workflow; and the default config runs end to
 end on a CPU when only shrunk (every rule's shell command with the default config's flags, `--device auto`
 included)."""
 
 import importlib.util
 import json
-import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-DOCUMENTS = ["README.md", "tables/README.md",
-             *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "config").glob("*.yaml")),
-             *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "profiles").glob("*/config.yaml"))]
-WORKFLOW_FILES = ("Snakefile", "workflow", "config", "profiles", "environment.yml")
+from workflow_runs import DOCUMENTS, ROOT, documented_commands, snakemake, workflow_copy
+
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("snakemake") is None,
                                 reason="snakemake not installed (the README's install command installs it)")
 
 
-def documented_commands(text: str) -> list[str]:
-    """The `snakemake ...` command lines of a document: lines of a code block or a comment that are a command
-    (`#   snakemake ...`, `... && snakemake ...`) and inline `snakemake ...` code spans, with trailing
-    `# comments` and pipes (`| dot -Tpdf`) cut off."""
-    commands = []
-    for line in text.splitlines():
-        body = line.strip().lstrip("#").strip()
-        spans = re.findall(r"`(snakemake [^`]+)`", body)
-        if not spans and "`" not in body and re.match(r"^(.*&& )?snakemake ", body):
-            spans = [body[body.index("snakemake "):]]
-        commands += [re.split(r"\s+#\s", span)[0].split("|")[0].strip() for span in spans]
-    return commands
-
-
-def _env(**extra: str) -> dict:
-    # rules call `hmogbench`: this interpreter's scripts first on PATH (a venv need not be activated)
-    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}", **extra)
-
-
-def _workflow_copy(tmp: Path) -> Path:
-    """The workflow's files (Snakefile, rules, configs, profiles) copied into a fresh folder: a run there sees
-    none of this checkout's outputs and leaves nothing in it."""
-    work = tmp / "hmogbench"
-    work.mkdir()
-    for name in WORKFLOW_FILES:
-        source = ROOT / name
-        (shutil.copytree if source.is_dir() else shutil.copy2)(source, work / name)
-    return work
-
-
-def _snakemake(command: str, cwd: Path, extra: tuple[str, ...] = (), **env: str) -> subprocess.CompletedProcess:
-    """``command`` (a `snakemake ...` line as a user types it) run in ``cwd``, ``extra`` options first."""
-    words = shlex.split(command)
-    assert words[0] == "snakemake", command
-    return subprocess.run([sys.executable, "-m", "snakemake", *extra, *words[1:]], cwd=cwd, capture_output=True,
-                          text=True, timeout=1500, env=_env(**env))
-
-
 ALL_COMMANDS = sorted({(doc, c) for doc in DOCUMENTS for c in documented_commands((ROOT / doc).read_text())})
+DISTINCT_COMMANDS = {c: sorted(d for d, same in ALL_COMMANDS if same == c)  # command -> the documents printing it
+                     for c in sorted({c for _, c in ALL_COMMANDS})}
 
 
 def test_the_documents_print_the_commands_users_run():
@@ -85,10 +43,14 @@ def without_report(command: str) -> str:
     return re.sub(r"\s--report(=|\s+)\S+", "", command)
 
 
-@pytest.mark.parametrize("document, command", ALL_COMMANDS, ids=[f"{d}: {c}" for d, c in ALL_COMMANDS])
-def test_documented_command_dry_runs_as_written(tmp_path, document, command):
-    out = _snakemake(without_report(command), _workflow_copy(tmp_path), ("-n",))
-    assert out.returncode == 0, f"{document}: `{command}` -n failed:\n{out.stdout[-2000:]}{out.stderr[-3000:]}"
+@pytest.mark.system
+@pytest.mark.parametrize("command", DISTINCT_COMMANDS,
+                         ids=[f"{c} ({', '.join(d)})" for c, d in DISTINCT_COMMANDS.items()])
+def test_documented_command_dry_runs_as_written(tmp_path, command):
+    """Each distinct command once, whichever documents print it."""
+    out = snakemake(without_report(command), workflow_copy(tmp_path), ("-n",))
+    where = ", ".join(DISTINCT_COMMANDS[command])
+    assert out.returncode == 0, f"{where}: `{command}` -n failed:\n{out.stdout[-2000:]}{out.stderr[-3000:]}"
 
 
 BENCHMARK_LINE = re.compile(r"(?:python3?|bash) benchmarks/[\w./-]+[^`\n#|]*")
@@ -100,7 +62,8 @@ def documented_benchmark_lines(text: str) -> list[str]:
     return sorted({m.group(0).strip() for m in BENCHMARK_LINE.finditer(text)})
 
 
-BENCHMARK_LINES = documented_benchmark_lines((ROOT / "README.md").read_text())
+BENCHMARK_LINES = sorted({line for doc in DOCUMENTS if doc.endswith(".md")
+                          for line in documented_benchmark_lines((ROOT / doc).read_text())})
 
 
 def test_the_readme_prints_the_benchmark_commands():
@@ -128,18 +91,19 @@ def test_documented_benchmark_line_parses_as_written(line):
         assert option in out.stdout, f"README: `{line}`: {words[1]} has no option {option}"
 
 
+@pytest.mark.system
 @pytest.mark.slow
 def test_default_config_runs_end_to_end_when_only_shrunk(shared_data, tmp_path):
     """The paper grid's config shrunk by tiny.yaml and nothing else changed, the FID network with the shared
     reconstruction of its weights, `device: auto` in every rule; then the remaining rule with a device flag
     (an HME's interpretability figures, at their default settings). The toy rule has no device flag and its
     default length (300 epochs) is not a CPU test: tests/test_toy.py runs its command, shorter."""
-    work = _workflow_copy(tmp_path)
+    work = workflow_copy(tmp_path)
     (work / "tiny.yaml").write_text(
         "{datasets: [mnist], models: [FC, HME-2], seeds: [2019, 2020], steps: 3, batch_size: 16, "
-        f"eval_images: 64, feature_spaces: [fid-inception], raw_dir: {shared_data}}}\n")
+        f"eval_images: 16, feature_spaces: [fid-inception], raw_dir: {shared_data}}}\n")
     weights = str(shared_data / "inception" / "pt_inception-2015-12-05-RECON-fcNaN.pth")
-    out = _snakemake("snakemake --cores 2 tables/mnist.md --configfile config/config.yaml tiny.yaml", work,
+    out = snakemake("snakemake --cores 2 tables/mnist.md --configfile config/config.yaml tiny.yaml", work,
                      HMOGBENCH_FID_WEIGHTS=weights)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert "--device auto" in out.stdout + out.stderr  # the rules got the default config's flag, not a test's stand-in
@@ -147,14 +111,14 @@ def test_default_config_runs_end_to_end_when_only_shrunk(shared_data, tmp_path):
     assert re.search(r"\|\s*FID\s*\|", md), md[:2000]
     assert re.search(r"^\| FC( \(baseline\))? +\|.*\d+\.\d+ ± \d+\.\d+", md, re.M), md[:2000]  # HME-2: no row
     record = json.loads((work / "results/metrics/fid-inception/mnist/HME-2/seed2020.json").read_text())
-    assert record["fd_name"] == "FID" and record["n_real"] == record["n_fake"] == 64
+    assert record["fd_name"] == "FID" and record["n_real"] == record["n_fake"] == 16
     assert record["fake_source"]["config"]["device"] == "cpu"  # 'auto' resolved, recorded as what ran
     assert record["provenance"]["numerics"]["tf32_matmul"] is False
     run = json.loads((work / "results/runs/mnist/FC/seed2019/run.json").read_text())
     assert run["config"]["steps"] == 3
     assert run["lock"]["sha256"] == record["provenance"]["lock"]["sha256"] is not None  # run.json: provenance at top level
 
-    more = _snakemake("snakemake --cores 2 results/figures/mnist/HME-2/seed2019/figures.json"
+    more = snakemake("snakemake --cores 2 results/figures/mnist/HME-2/seed2019/figures.json"
                       " --configfile config/config.yaml tiny.yaml", work, HMOGBENCH_FID_WEIGHTS=weights)
     assert more.returncode == 0, more.stdout[-3000:] + more.stderr[-3000:]
     assert "--device auto" in more.stdout + more.stderr

@@ -18,34 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from test_documented_commands import ROOT, _snakemake, _workflow_copy, documented_commands
+from workflow_runs import SMOKE_MODELS as MODELS
+from workflow_runs import SMOKE_SEEDS as SEEDS
 
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("snakemake") is None,
-                                reason="snakemake not installed (the README's install command installs it)")
+pytestmark = [pytest.mark.system, pytest.mark.xdist_group("smoke-run"),
+              pytest.mark.skipif(importlib.util.find_spec("snakemake") is None,
+                                 reason="snakemake not installed (the README's install command installs it)")]
 
-MODELS = ("FC", "HME-2")
 FIGURE_RUN = ("HME-2", 2019)  # the ME/HME runs with figures: the first seed (config figures.seeds: [])
-SEEDS = (2019, 2020)
-# smoke.yaml shrunk: two models (FC has no figures, HME-2 all of them), 2 seeds, 2 steps, tiny figures
-SHRINK = ("{models: [FC, HME-2], seeds: [2019, 2020], steps: 2, eval_images: 64,"
-          " figures: {samples: 20, draws: 200, permutations: 20, top: 3}}\n")
-MAIN = "snakemake --cores 2 tables/mnist.diff.md --configfile config/smoke.yaml"  # the README's main command
-
-
-def readme_report_commands() -> tuple[str, str, str]:
-    """The README's main `snakemake` command, its `snakemake ... pictures ...` line and its
-    `snakemake --report report.html ...` line, in the order a user runs them."""
-    commands = documented_commands((ROOT / "README.md").read_text())
-    build = [c for c in commands if re.search(r"\spictures(\s|$)", c) and "--report" not in c]
-    report = [c for c in commands if "--report report.html" in c]
-    assert MAIN in commands and build and report, f"README.md lacks the main / pictures / report commands: {commands}"
-    return MAIN, build[0], report[0]
-
-
-def _shrunk(command: str) -> str:
-    """A README line with the shrinking config file appended to its (last) `--configfile` list."""
-    assert command.split("--configfile")[-1].strip().split()[-1].endswith(".yaml"), command
-    return f"{command} tiny.yaml"
 
 
 def expected_entries() -> list[str]:
@@ -61,14 +41,9 @@ def expected_entries() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
-    """report.html of the shrunk smoke run, built with the README's commands in a copy of the workflow."""
-    work = _workflow_copy(tmp_path_factory.mktemp("report"))
-    (work / "tiny.yaml").write_text(SHRINK)
-    for command in map(_shrunk, readme_report_commands()):
-        out = _snakemake(command, work)
-        assert out.returncode == 0, f"`{command}` failed:\n{out.stdout[-3000:]}{out.stderr[-4000:]}"
-    html = work / "report.html"
+def report(smoke_run):
+    """report.html of the shared smoke run (conftest.py), built with the documents' commands."""
+    html = smoke_run / "report.html"
     assert html.stat().st_size > 10_000
     return html
 

@@ -15,8 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
+from workflow_runs import SMOKE_MODELS, SMOKE_SHRINK, workflow_copy
+from workflow_runs import env as _env
 
-from test_documented_commands import _env, _workflow_copy
+pytestmark = pytest.mark.system
 
 # config/smoke.yaml on two models (one batched, one competitor), 2 seeds; one thread a job: two jobs at once on 2 CPUs
 SMALL_GRID = "models: [FC, MGAN-4]\nmax_threads: 1\n"
@@ -24,7 +26,7 @@ SMALL_GRID = "models: [FC, MGAN-4]\nmax_threads: 1\n"
 
 def _workflow_in(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    return _workflow_copy(folder)
+    return workflow_copy(folder)
 
 
 def _require_cluster() -> None:
@@ -92,25 +94,23 @@ def _table_rows(path: Path) -> list[str]:
     return [line for line in path.read_text().splitlines() if line.startswith("|")]
 
 
-def test_small_grid_through_slurm_equals_a_local_run(sbatch_log, tmp_path):
-    """The smoke grid on two models through `--profile profiles/slurm`: the same tables as a local run, one sbatch
-    per job (evaluation: one per model, all seeds), sizes that fit a 2-CPU node, no GPU flags on a CPU grid."""
-    local, cluster = _workflow_in(tmp_path / "local"), _workflow_in(tmp_path / "cluster")
-    for work in (local, cluster):
-        (work / "ci.yaml").write_text(SMALL_GRID)
-    grid = ["tables/mnist.diff.md", "--configfile", "config/smoke.yaml", "ci.yaml"]
-    with (tmp_path / "local.log").open("w") as local_log:  # the local run, side by side with the cluster's
-        here = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "1", *grid], cwd=local,
-                                stdout=local_log, stderr=subprocess.STDOUT, env=_env())
-        out = _snakemake(["--profile", "profiles/slurm", *grid], cluster, sbatch_log,
-                         HMOGBENCH_SLURM_PARTITION="debug", HMOGBENCH_SLURM_ACCOUNT="local")
-        assert here.wait(timeout=900) == 0, (tmp_path / "local.log").read_text()[-3000:]
+def test_small_grid_through_slurm_equals_a_local_run(sbatch_log, tmp_path, shared_data, request):
+    """The shared smoke run's grid (conftest.py) through `--profile profiles/slurm`: the same tables as that local
+    run, one sbatch per job (evaluation: one per model, all seeds), sizes that fit a 2-CPU node, no GPU flags on a
+    CPU grid."""
+    cluster = _workflow_in(tmp_path / "cluster")
+    (cluster / "tiny.yaml").write_text(SMOKE_SHRINK.format(raw_dir=shared_data))
+    grid = ["tables/mnist.diff.md", "--configfile", "config/smoke.yaml", "tiny.yaml"]
+    out = _snakemake(["--profile", "profiles/slurm", *grid], cluster, sbatch_log,
+                     HMOGBENCH_SLURM_PARTITION="debug", HMOGBENCH_SLURM_ACCOUNT="local")
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    local = request.getfixturevalue("smoke_run")  # asked for last: built by then on the other worker, most likely
     assert _table_rows(cluster / "tables" / "mnist.md") == _table_rows(local / "tables" / "mnist.md")
 
     calls = sbatch_log.read_text().splitlines()
     rules = sorted(re.search(r"--comment '?rule_(\w+?)(_wildcards|'|\s)", c).group(1) for c in calls)
-    assert rules == sorted(["prepare_data", "real_features", "train", "train", "evaluate", "evaluate"])  # tables: local
+    # two data sets (mnist-5k to train on, MNIST's test set to compare with), 3 models; tables: local
+    assert rules == sorted(["prepare_data"] * 2 + ["real_features"] + ["train", "evaluate"] * len(SMOKE_MODELS))
     for call in calls:
         assert " -p debug" in call and " -A local" in call, call  # site values from the environment
         assert "--gpus" not in call and "--gres" not in call, call  # a CPU grid asks for no GPU
