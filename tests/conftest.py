@@ -123,3 +123,62 @@ def smoke_run(tmp_path_factory, shared_data) -> Path:
         if todo:
             build_smoke_run(folder, shared_data / "")
     return folder / "hmogbench"
+
+
+@pytest.fixture(scope="session")
+def fid_sets(tmp_path_factory, fid_weights) -> dict:
+    """One set of fid-inception features for the tests that compare with pytorch-fid, made once a session:
+    ``folders`` -- 24 MNIST test images as gray PNGs and 24 Fashion-MNIST test images as RGB PNGs and JPEGs (the
+    colour and JPEG paths); per folder ``ours`` -- `hmogbench features FOLDER` (24 x 2048 float32 .npy + sidecar)
+    and ``theirs`` -- pytorch-fid's own `--save-stats` file of it; ``fid`` -- pytorch-fid's own FID of the two
+    folders (its pipeline: PIL -> RGB -> ToTensor -> InceptionV3 -> sqrtm)."""
+    import json
+
+    with built_once(tmp_path_factory, "fid-sets") as (folder, todo):
+        names = ("mnist", "fashion")
+        sets = {"folders": {n: folder / n for n in names}, "ours": {n: folder / f"{n}.npy" for n in names},
+                "theirs": {n: folder / f"{n}.npz" for n in names}}
+        if todo:
+            _write_fid_folders(sets["folders"], fid_weights.parents[1])
+            fid = _pytorch_fid_statistics(sets["folders"], sets["theirs"], fid_weights)
+            (folder / "fid.json").write_text(json.dumps(fid))
+            from hmogbench.cli import main
+
+            for name in names:
+                assert main(["features", str(sets["folders"][name]), "--features", "fid-inception", "--weights",
+                             str(fid_weights), "--out", str(sets["ours"][name]), "--no-progress"]) == 0
+        return {**sets, "fid": json.loads((folder / "fid.json").read_text()), "weights": fid_weights}
+
+
+def _write_fid_folders(folders: dict, shared: Path) -> None:
+    from PIL import Image
+
+    from hmogbench.data.idx import read_idx
+
+    for (name, folder), raw in zip(folders.items(), ("mnist", "fashion_mnist")):
+        folder.mkdir()
+        for i, image in enumerate(read_idx(shared / raw / "t10k-images-idx3-ubyte.gz")[:24]):
+            picture = Image.fromarray(image, "L")
+            if name == "mnist":
+                picture.save(folder / f"{i:03d}.png")
+            else:
+                picture.convert("RGB").save(folder / f"{i:03d}{'.jpg' if i % 3 == 2 else '.png'}", quality=95)
+
+
+def _pytorch_fid_statistics(folders: dict, stats: dict, weights: Path) -> float:
+    """pytorch-fid's `--save-stats` of each folder into ``stats``; -> its FID of the two."""
+    import contextlib
+    import io
+    import warnings
+
+    import numpy as np
+    from pytorch_fid.fid_score import calculate_frechet_distance, save_fid_stats
+
+    from hmogbench.metrics.weights import pytorch_fid_hub
+
+    with pytorch_fid_hub(weights), contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SciPy 1.16-1.17: sqrtm's disp is deprecated
+        for name, folder in folders.items():
+            save_fid_stats([str(folder), str(stats[name])], 50, "cpu", 2048, num_workers=0)
+        loaded = [np.load(stats[name]) for name in folders]
+        return float(calculate_frechet_distance(*(f[k] for f in loaded for k in ("mu", "sigma"))))

@@ -15,9 +15,6 @@ from pytorch_fid import fid_score
 from hmogbench.metrics import fid
 from hmogbench.metrics.fid import fid_from_features, frechet_distance, psd_factor, statistics, trace_sqrt_product
 
-WEIGHTS = "inception/pt_inception-2015-12-05-RECON-fcNaN.pth"
-
-
 def features(seed, n=400, dim=12, shift=0.0, scale=1.0):
     rng = np.random.default_rng(seed)
     mixing = rng.normal(size=(dim, dim)) / np.sqrt(dim)
@@ -196,6 +193,7 @@ def decaying_features(n, dims, seed, decay):
     return np.abs(0.3 + 0.5 * (rng.normal(size=(n, dims)) * np.arange(1, dims + 1) ** (-decay / 2)) @ axes.T)
 
 
+@pytest.mark.reference
 @pytest.mark.slow  # ~30 s: pytorch-fid's 2048 x 2048 sqrtm
 def test_full_rank_2048_d_equals_pytorch_fid():
     x, y = decaying_features(4096, 2048, 0, 1.0), decaying_features(4096, 2048, 1, 1.2)
@@ -204,34 +202,17 @@ def test_full_rank_2048_d_equals_pytorch_fid():
     assert ours > 0.5 and ours == pytest.approx(pytorch_fid(x, y), rel=1e-9)
 
 
-@pytest.fixture(scope="module")
-def mnist_and_fashion_features(shared_data):
-    """fid-inception features of 200 MNIST and 200 Fashion-MNIST test images (~30 s of CPU Inception on 2
-    threads; the session's 1 thread is restored after)."""
-    import torch
-
-    from hmogbench.data.idx import read_idx
-    from hmogbench.metrics import extract_features, load_images, load_space
-
-    extractor = load_space("fid-inception", weights=shared_data / WEIGHTS)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        return [extract_features(load_images(read_idx(shared_data / name / "t10k-images-idx3-ubyte.gz")[:200]),
-                                 extractor, batch_size=50) for name in ("mnist", "fashion_mnist")]
-    finally:
-        torch.set_num_threads(threads)
-
-
-@pytest.mark.slow  # ~45 s: 400 CPU Inception passes, one 2048 x 2048 sqrtm
-def test_real_inception_features_rank_deficient_equal_pytorch_fid(mnist_and_fashion_features):
-    mnist, fashion = mnist_and_fashion_features
-    assert mnist.shape == fashion.shape == (200, 2048)
-    assert psd_factor(statistics(mnist)[1]).shape[1] == 199  # 200 samples in 2048-d: rank N - 1
-    ours, reference = fid_from_features(mnist, fashion), pytorch_fid(mnist, fashion)
+@pytest.mark.reference
+def test_real_inception_features_rank_deficient_equal_pytorch_fid(fid_sets):
+    """Our fid-inception features of 24 MNIST and 24 Fashion-MNIST images (conftest.py): our distance equals the
+    exact value and pytorch-fid's own FID of the same folders (its features, its sqrtm). pytorch-fid's distance of
+    the same statistics: on singular covariances and at full rank in 2048-d, above."""
+    mnist, fashion = (np.load(fid_sets["ours"][name]) for name in ("mnist", "fashion"))
+    assert mnist.shape == fashion.shape == (24, 2048) and mnist.dtype == np.float32
+    assert psd_factor(statistics(mnist)[1]).shape[1] == 23  # 24 samples in 2048-d: rank N - 1
+    ours = fid_from_features(mnist, fashion)
     assert 50 < ours < 500  # two very different data sets
-    assert ours == pytest.approx(reference, rel=1e-6)
     assert ours == pytest.approx(exact(mnist, fashion), rel=1e-10)
-    within = fid_from_features(mnist[:100], mnist[100:])  # two halves of one set: far smaller
-    assert 0 < within < ours / 3 and within == pytest.approx(exact(mnist[:100], mnist[100:]), rel=1e-10)
-
+    assert ours == pytest.approx(fid_sets["fid"], rel=1e-4)  # pytorch-fid's pipeline end to end, its features
+    within = fid_from_features(mnist[:12], mnist[12:])  # two halves of one set: smaller
+    assert 0 < within < ours and within == pytest.approx(exact(mnist[:12], mnist[12:]), rel=1e-10)

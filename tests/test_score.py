@@ -6,14 +6,12 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from pytorch_fid.fid_score import calculate_fid_given_paths
 
 from hmogbench.cli import main
 from hmogbench.metrics.cache import cached_features
 from hmogbench.metrics.inputs import load_images
 from hmogbench.metrics.score import score
 from hmogbench.metrics.spaces import load_space
-from hmogbench.metrics.weights import pytorch_fid_hub
 
 
 def blobs(seed, n, size=32, channels=1, spread=4.0):
@@ -37,21 +35,16 @@ def write_folder(folder, arrays, suffixes=(".png",)):
     return folder
 
 
-@pytest.mark.slow  # ~1 min: 64 Inception passes (ours) and pytorch-fid's own pipeline with its 2048 x 2048 sqrtm
-def test_fid_inception_equals_pytorch_fid_on_the_same_folders(shared_data, tmp_path):
-    weights = shared_data / "inception" / "pt_inception-2015-12-05-RECON-fcNaN.pth"
-    real = write_folder(tmp_path / "real", blobs(0, 16))  # gray PNGs
-    fake = write_folder(tmp_path / "fake", blobs(1, 16, channels=3, spread=2.5), (".png", ".png", ".jpg"))
-    out = tmp_path / "score.json"
-    assert main(["score", str(real), str(fake), "--weights", str(weights), "--no-progress", "--out", str(out)]) == 0
-    result = json.loads(out.read_text())
-
-    with pytorch_fid_hub(weights):  # pytorch-fid's own pipeline: PIL -> RGB -> ToTensor -> InceptionV3 -> FID
-        expected = calculate_fid_given_paths([str(real), str(fake)], batch_size=50, device="cpu", dims=2048,
-                                             num_workers=0)
-    assert expected > 1.0 and result["fd"] == pytest.approx(expected, rel=1e-4)
+@pytest.mark.reference
+def test_fid_inception_equals_pytorch_fid_on_the_same_folders(fid_sets, capsys):
+    """`hmogbench features` of a gray PNG folder and of an RGB PNG/JPEG folder, then `hmogbench score
+    --precomputed`: pytorch-fid's own FID of the same folders (conftest.py's fid_sets)."""
+    ours = fid_sets["ours"]
+    assert main(["score", "--precomputed", str(ours["mnist"]), str(ours["fashion"]), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert fid_sets["fid"] > 1.0 and result["fd"] == pytest.approx(fid_sets["fid"], rel=1e-4)
     assert result["fd_name"] == "FID" and result["features"] == "fid-inception"
-    assert result["weights"]["status"] == "reconstruction" and result["n_real"] == result["n_fake"] == 16
+    assert result["weights"]["status"] == "reconstruction" and result["n_real"] == result["n_fake"] == 24
     assert 0 <= result["knn_real_pct"] <= 100 and result["provenance"]["config"]["k"] == 5
 
 

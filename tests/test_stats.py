@@ -1,15 +1,11 @@
 """Statistics files in pytorch-fid's format: ``hmogbench score --save-stats IMAGES OUT.npz`` writes what
 pytorch-fid's ``--save-stats`` writes, and a statistics file as REAL gives pytorch-fid's FID (the FD only)."""
 
-import contextlib
-import io
 import json
 import re
-import warnings
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from hmogbench.cli import main
 from hmogbench.metrics import fid_from_features, is_statistics_file, load_statistics, save_statistics
@@ -18,46 +14,16 @@ from hmogbench.metrics.stats import EXPECTED
 WEIGHTS = "inception/pt_inception-2015-12-05-RECON-fcNaN.pth"
 
 
-def png_folder(folder, images):
-    folder.mkdir()
-    for i, image in enumerate(images):
-        Image.fromarray(image, "L").save(folder / f"{i:03d}.png")
-    return folder
-
-
-@pytest.fixture(scope="module")
-def folders(shared_data, tmp_path_factory):
-    """24 MNIST and 24 Fashion-MNIST test images as gray PNG folders."""
-    from hmogbench.data.idx import read_idx
-
-    root = tmp_path_factory.mktemp("stats")
-    return [png_folder(root / name, read_idx(shared_data / name / "t10k-images-idx3-ubyte.gz")[:24])
-            for name in ("mnist", "fashion_mnist")]
-
-
-@pytest.fixture(scope="module")
-def pytorch_fid_stats(shared_data, folders, tmp_path_factory):
-    """pytorch-fid's own --save-stats file of the MNIST folder, and its own FID of that file vs Fashion."""
-    from pytorch_fid.fid_score import calculate_fid_given_paths, save_fid_stats
-
-    from hmogbench.metrics.weights import pytorch_fid_hub
-
-    out = tmp_path_factory.mktemp("pytorch-fid") / "mnist.npz"
-    with pytorch_fid_hub(shared_data / WEIGHTS), contextlib.redirect_stdout(io.StringIO()), \
-            warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # SciPy 1.16-1.17: sqrtm's disp is deprecated
-        save_fid_stats([str(folders[0]), str(out)], 50, "cpu", 2048, num_workers=0)
-        fid = calculate_fid_given_paths([str(out), str(folders[1])], 50, "cpu", 2048, num_workers=0)
-    return out, float(fid)
-
-
-@pytest.mark.slow  # ~20 s: 24 + 24 + 24 CPU Inception passes
-def test_pytorch_fid_stats_as_real_give_pytorch_fids_fid(shared_data, folders, pytorch_fid_stats, tmp_path, capsys):
-    stats, expected = pytorch_fid_stats
+@pytest.mark.reference
+@pytest.mark.slow  # ~20 s: 24 CPU Inception passes and a 2048-d distance
+def test_pytorch_fid_stats_as_real_give_pytorch_fids_fid(fid_sets, tmp_path, capsys):
+    """pytorch-fid's own --save-stats file of the MNIST folder as REAL, the Fashion folder as FAKE (conftest.py):
+    pytorch-fid's own FID of the two folders."""
+    stats, expected = fid_sets["theirs"]["mnist"], fid_sets["fid"]
     assert is_statistics_file(stats) and expected > 50
     out = tmp_path / "score.json"
-    assert main(["score", str(stats), str(folders[1]), "--weights", str(shared_data / WEIGHTS), "--no-progress",
-                 "--out", str(out)]) == 0
+    assert main(["score", str(stats), str(fid_sets["folders"]["fashion"]), "--weights", str(fid_sets["weights"]),
+                 "--no-progress", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     result = json.loads(out.read_text())
     assert result["fd"] == pytest.approx(expected, rel=1e-6)
@@ -69,13 +35,13 @@ def test_pytorch_fid_stats_as_real_give_pytorch_fids_fid(shared_data, folders, p
     assert "rank-deficient: the 2048-d covariance of 24 samples (N <= D) has rank <= 23" in text
 
 
+@pytest.mark.reference
 @pytest.mark.slow  # ~5 s: 24 CPU Inception passes
-def test_save_stats_writes_pytorch_fids_file(shared_data, folders, pytorch_fid_stats, tmp_path, capsys):
-    ours = tmp_path / "mnist.npz"
-    assert main(["score", "--save-stats", str(folders[0]), str(ours), "--weights", str(shared_data / WEIGHTS),
-                 "--no-progress"]) == 0
+def test_save_stats_writes_pytorch_fids_file(fid_sets, tmp_path, capsys):
+    ours, folder, weights = tmp_path / "mnist.npz", fid_sets["folders"]["mnist"], fid_sets["weights"]
+    assert main(["score", "--save-stats", str(folder), str(ours), "--weights", str(weights), "--no-progress"]) == 0
     assert capsys.readouterr().out == f"fid-inception: statistics (mu, sigma) of 24 images, 2048-d -> {ours}\n"
-    with np.load(ours) as mine, np.load(pytorch_fid_stats[0]) as theirs:
+    with np.load(ours) as mine, np.load(fid_sets["theirs"]["mnist"]) as theirs:
         assert sorted(mine.files) == sorted(theirs.files) == ["mu", "sigma"]
         assert mine["mu"].dtype == mine["sigma"].dtype == theirs["sigma"].dtype == np.float64
         assert mine["sigma"].shape == theirs["sigma"].shape == (2048, 2048)
@@ -84,7 +50,7 @@ def test_save_stats_writes_pytorch_fids_file(shared_data, folders, pytorch_fid_s
         assert np.abs(mine["sigma"] - theirs["sigma"]).max() < 1e-5 * scale
     meta = json.loads(ours.with_suffix(".json").read_text())
     assert meta["features"] == "fid-inception" and meta["n"] == 24 and meta["weights"]["status"] == "reconstruction"
-    assert main(["score", "--save-stats", str(folders[0]), str(ours), "--weights", str(shared_data / WEIGHTS)]) == 2
+    assert main(["score", "--save-stats", str(folder), str(ours), "--weights", str(weights)]) == 2
     assert f"{ours} already exists" in capsys.readouterr().err  # as pytorch-fid's --save-stats: no overwriting
 
 
