@@ -1,5 +1,5 @@
-"""The locked environment: pyproject.toml, requirements.in, requirements.lock and environment.yml agree, the
-README gives the lock's own regeneration command, and provenance records the lock's hash."""
+"""The locked environment: pyproject.toml, requirements.in, requirements.lock and environment.yml agree,
+docs/development.md gives the lock's own regeneration command, and provenance records the lock's hash."""
 
 import hashlib
 import re
@@ -57,11 +57,11 @@ def test_lock_pins_torch_and_torchvision_with_hashes():
         assert block, f"{name} has no sha256 hashes in the lock"
 
 
-def test_readme_gives_the_locks_own_regeneration_command():
+def test_docs_give_the_locks_own_regeneration_command():
     header = LOCK.read_text().splitlines()[1].lstrip("#").strip()
     assert header.startswith("uv pip compile") and "--generate-hashes" in header and "-o requirements.lock" in header
+    assert header in (ROOT / "docs" / "development.md").read_text()
     readme = (ROOT / "README.md").read_text()
-    assert header in readme
     # and the README's two set-up commands install from the lock
     for marker in ("<!-- main-command -->", "<!-- test-command -->"):
         command = readme.split(marker)[1].split("```")[1].strip()
