@@ -6,7 +6,7 @@ include: "workflow/Snakefile"
 rule all:
     """Every configured data set's tables and diff, the figures of its mixtures, and the toy experiments."""
     input:
-        expand("tables/{dataset}.diff.md", dataset=TABLE_SETS),
+        expand(paths.TABLE, dataset=TABLE_SETS, ext="diff.md"),
         all_figure_files(),
-        "results/toy/summary.md",
+        paths.TOY_SUMMARY,
     default_target: True

@@ -1,6 +1,12 @@
-"""Command-line workflow config values typed by the config schema (workflow/schemas/config.schema.yaml).
+"""The workflow's config schema (workflow/schemas/config.schema.yaml): its values generated from the
+registries, and command-line config values typed by it.
 
-Snakemake's ``--config seeds=[2019,2020]`` hands the list items over as strings ('2019'); YAML 1.1 reads
+Generated values: every line of the schema that ends in ``# generated: <key>`` gets the value ``<key>`` has in
+``generated_values()`` (data-set names from hmogbench/datasets.py, model-name patterns from families.py,
+feature spaces and precisions from feature_spaces.py); ``python -m hmogbench.config_schema --write`` rewrites
+those lines (``--check``: exit 1 if the file is stale). Everything else in the file is written by hand.
+
+Typing: Snakemake's ``--config seeds=[2019,2020]`` hands the list items over as strings ('2019'); YAML 1.1 reads
 ``1e-4`` as a string too. ``coerce(config, schema)`` converts, in place, each string whose schema type is
 integer, number, boolean or null and that reads as one (recursing through arrays and objects), so that the
 schema then validates what the user meant. Strings that do not read as the type are left for the schema's
@@ -9,8 +15,17 @@ own error, which names the key.
 
 from __future__ import annotations
 
+import argparse
+import json
 import re
+import sys
+from pathlib import Path
 from typing import Any
+
+import yaml
+
+from . import families, feature_spaces
+from .datasets import dataset_names, has_fixture, in_thesis
 
 # Number text, also hmogbench.config's (which imports torch: the workflow imports this module at parse time,
 # so the patterns live here). YAML 1.1 (PyYAML) reads 1e-4 and 3e5 as strings (it wants a dot and a signed
@@ -54,3 +69,82 @@ def coerce(value: Any, schema: dict) -> Any:
             if sub is not None:
                 value[key] = coerce(value[key], sub)
     return value
+
+
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+GENERATED_LINE = re.compile(r"^(?P<head>\s*(?:- )?[\w$-]+: )(?P<value>.*?)(?P<mark>  # generated: (?P<key>\w+))$")
+HEADER = ("# Written in part by `python -m hmogbench.config_schema --write`: each value marked `# generated: <key>`\n"
+          "# comes from the registries (hmogbench/datasets.py, families.py, feature_spaces.py). Edit the rest here;\n"
+          "# tests/test_config_schema.py fails while the file is stale.\n")
+
+
+def generated_values() -> dict[str, Any]:
+    """Key -> the value the registries give it (names in registry order; patterns anchored)."""
+    return {
+        "datasets": list(dataset_names()),
+        "thesis_datasets": list(dataset_names(in_thesis)),
+        "fixture_datasets": list(dataset_names(has_fixture)),
+        "model_names": f"^({families.name_pattern('[0-9]')})$",
+        "mixture_names": f"^({families.name_pattern('[0-9]', families.is_mixture)})$",
+        "feature_spaces": list(feature_spaces.SPACES),
+        "weights_spaces": {space: {"type": "string"} for space in feature_spaces.spaces_with_weights()},
+        "precisions": list(feature_spaces.PRECISION_NAMES),
+    }
+
+
+def _flow(value: Any) -> str:
+    """``value`` as one line of YAML: a string double-quoted (JSON), a list or mapping in flow style."""
+    if isinstance(value, str):
+        return json.dumps(value)
+    return yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10_000).strip()
+
+
+def render_schema(text: str) -> str:
+    """``text`` (the schema) with the header and every ``# generated: <key>`` value written from the registries.
+
+    An unknown key, or a key of ``generated_values()`` that no line uses, is a ``ValueError`` naming it."""
+    values, used, lines = generated_values(), set(), []
+    for number, line in enumerate(text.splitlines(), 1):
+        match = GENERATED_LINE.match(line)
+        if match:
+            key = match["key"]
+            if key not in values:
+                raise ValueError(f"{SCHEMA_PATH.name} line {number}: unknown generated key {key!r}; "
+                                 f"expected one of {', '.join(values)}")
+            used.add(key)
+            line = f"{match['head']}{_flow(values[key])}{match['mark']}"
+        lines.append(line)
+    if set(values) - used:
+        raise ValueError(f"{SCHEMA_PATH.name}: no line is marked `# generated:` "
+                         f"{', '.join(sorted(set(values) - used))}")
+    body = "\n".join(lines).lstrip("\n")
+    while body.startswith("#"):  # the old header
+        body = body.split("\n", 1)[1] if "\n" in body else ""
+    return HEADER + body.lstrip("\n") + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m hmogbench.config_schema [--write | --check] [--schema FILE]``."""
+    parser = argparse.ArgumentParser(description="Write the config schema's registry values (lines marked "
+                                                 "`# generated: <key>`), or check that they are current.")
+    parser.add_argument("--schema", type=Path, default=SCHEMA_PATH, help="default %(default)s")
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--write", action="store_true", help="rewrite the file in place")
+    action.add_argument("--check", action="store_true", help="exit 1 if the file differs from its regeneration")
+    args = parser.parse_args(argv)
+    text = args.schema.read_text(encoding="utf-8")
+    fresh = render_schema(text)
+    if args.write and fresh != text:
+        from .provenance import write_text_atomic
+
+        write_text_atomic(args.schema, fresh)
+    elif args.check and fresh != text:
+        print(f"{args.schema} is stale: run python -m hmogbench.config_schema --write", file=sys.stderr)
+        return 1
+    elif not (args.write or args.check):
+        sys.stdout.write(fresh)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

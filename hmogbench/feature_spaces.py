@@ -7,8 +7,8 @@ import this module at parse time, so it stays torch-free (it is outside ``hmogbe
 imports torch).
 
 Adding a space: one entry in ``SPACES`` (with its preprocessing and network functions in
-hmogbench/metrics/spaces.py if they are new), its tests, and its name in workflow/schemas/config.schema.yaml
-(``feature_spaces``, and ``inception_weights`` if it has weights; tests/test_spaces_registry.py checks both).
+hmogbench/metrics/spaces.py if they are new) and its tests; the config schema takes its name from here
+(``python -m hmogbench.config_schema --write``; tests/test_config_schema.py fails while the schema is stale).
 """
 
 from __future__ import annotations

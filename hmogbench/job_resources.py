@@ -25,6 +25,7 @@ import math
 from dataclasses import dataclass
 
 from . import families
+from .datasets import get_dataset
 
 MEM_FACTOR, TIME_FACTOR = 1.5, 2.0
 BASE_MB, BASE_S = 1100.0, 10.0  # a job's python + torch process, its start-up
@@ -38,8 +39,6 @@ INCEPTION_FLOPS = 11_426_432_192  # hmogbench.flops.inception_flops(): one 299x2
 INCEPTION_MB = 2500.0  # Inception v3 weights + batch-100 activations at 299x299, per loaded network
 INCEPTION_CPU_IMAGES_S = 10.0  # measured ~13 images/s on 2 threads
 MIN_TRAIN_MIN = 5
-TRAIN_IMAGES = {"mnist": 60_000, "fashion-mnist": 60_000, "celeba": 192_599, "utzap50k": 45_025,
-                "flowers": 7_189, "mnist-5k": 4_000}  # train split sizes (thesis 5.1; catalog test_count)
 
 # model: (step FLOPs at batch 128 at 32x32x1, G forward FLOPs per sample at 32x32x1, the same at 64x64x3)
 _FLOPS = {
@@ -134,6 +133,15 @@ def _images_per_step(model: str, batch_size: int) -> int:
     """Images through the networks in one step: the reals and the fakes (MADGAN-K: K fakes per z)."""
     family, k = families.generators_of(model)
     return batch_size * (1 + (k if families.OBJECTIVES[family.objective].all_generators_per_z else 1))
+
+
+def train_images(dataset: str, size_mb: float | None = None) -> int:
+    """Images a train job on the prepared set ``dataset`` reads: from its train.npy's size in MB (uint8,
+    channels x size x size bytes each) once the file exists, else the registry's training split."""
+    entry = get_dataset(dataset)
+    if size_mb:
+        return int(size_mb * 1e6 / (entry.channels * entry.image_size ** 2))
+    return entry.train_images
 
 
 def train_resources(*, model: str, image_size: int, channels: int, batch_size: int, steps: int, seeds: int,

@@ -1,16 +1,52 @@
-"""Workflow config values from the command line typed by the schema: `--config seeds=[2019,2020]` (strings
-from Snakemake) means the integers, as the schema says."""
+"""The workflow's config schema: generated from the registries (regenerating gives the committed file), and
+config values from the command line typed by it: `--config seeds=[2019,2020]` (strings from Snakemake) means
+the integers, as the schema says."""
 
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
-from hmogbench.config_schema import coerce
+from hmogbench.config_schema import SCHEMA_PATH, coerce, generated_values, main, render_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+
+
+def test_the_schema_is_generated_from_the_registries():
+    """Regenerating the file gives it back unchanged, and the registries' values sit where the workflow reads."""
+    assert SCHEMA_PATH == ROOT / "workflow" / "schemas" / "config.schema.yaml"
+    text = SCHEMA_PATH.read_text(encoding="utf-8")
+    assert render_schema(text) == text, "stale: run python -m hmogbench.config_schema --write"
+    values, props = generated_values(), SCHEMA["properties"]
+    assert props["datasets"]["items"]["enum"] == values["datasets"]
+    assert props["train_source"]["additionalProperties"]["enum"] == values["datasets"]
+    assert props["datasets"]["default"] == values["thesis_datasets"] == ["mnist", "fashion-mnist", "celeba",
+                                                                         "utzap50k", "flowers"]
+    assert props["fixtures"]["items"]["enum"] == values["fixture_datasets"] == ["celeba", "utzap50k", "flowers"]
+    assert props["models"]["oneOf"][1]["items"]["pattern"] == values["model_names"]
+    assert props["figures"]["properties"]["models"]["items"]["pattern"] == values["mixture_names"]
+    assert props["feature_spaces"]["items"]["enum"] == values["feature_spaces"]
+    assert list(props["inception_weights"]["properties"]) == ["fid-inception", "thesis-inception"]
+
+
+def test_a_stale_schema_is_caught_and_rewritten(tmp_path):
+    stale = tmp_path / "config.schema.yaml"
+    stale.write_text(SCHEMA_PATH.read_text().replace(", mnist-5k]", "]", 1))
+    assert main(["--check", "--schema", str(stale)]) == 1
+    assert main(["--write", "--schema", str(stale)]) == 0 and stale.read_text() == SCHEMA_PATH.read_text()
+    assert main(["--check", "--schema", str(stale)]) == 0
+
+
+def test_an_unknown_or_unused_generated_key_is_named():
+    text = SCHEMA_PATH.read_text()
+    line = len(text.splitlines()) + 1
+    with pytest.raises(ValueError, match=f"config.schema.yaml line {line}: unknown generated key 'colours'"):
+        render_schema(text + "  extra: []  # generated: colours\n")
+    with pytest.raises(ValueError, match="no line is marked `# generated:` precisions"):
+        render_schema(text.replace("  # generated: precisions", ""))
 
 
 def test_strings_are_typed_by_the_schema():

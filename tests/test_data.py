@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 
 from hmogbench.cli import main as cli_main
-from hmogbench.data.catalog import CELEBA, Source, get_spec
+from hmogbench.data.catalog import Source, get_spec
 from hmogbench.data.check import verify
 from hmogbench.data.fixtures import make_fixture
 from hmogbench.data.prepare import prepare_dataset
@@ -171,7 +171,7 @@ def test_zip_and_tar_archives_read_the_same_images_as_the_folder(tmp_path):
     for kind, path in (("folder", "celeba/img_align_celeba"), ("zip", "celeba.zip"), ("tar", "celeba.tgz")):
         prefix = "" if kind == "folder" else "img_align_celeba/"
         source = Source(kind, kind, path, "test", member_prefix=prefix, crop=148)
-        reader = MemberReader(Located(CELEBA, source, tmp_path, {}, None))
+        reader = MemberReader(Located(get_spec("celeba"), source, tmp_path, {}, None))
         read[kind] = {n: reader.read(n) for n in reader.names}
         reader.close()
     assert len(read["folder"]) == 12 and read["folder"] == read["zip"] == read["tar"]

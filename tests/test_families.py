@@ -1,6 +1,6 @@
-"""The model-family registry (hmogbench.families): names round-trip, the workflow's wildcard and schema patterns
-and job_resources agree with it, every family builds, counts and trains, and one new entry is enough for a
-new family."""
+"""The model-family registry (hmogbench.families): names round-trip, the workflow's wildcard, the generated schema
+patterns and job_resources accept exactly its names, every family builds, counts and trains, and one new entry
+is enough for a new family."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
-
 from hmogbench import families
 from hmogbench import job_resources as jr
+from hmogbench.config_schema import generated_values, render_schema
 from hmogbench.config import DEFAULT_D_STEPS, DEFAULT_STEPS, OBJECTIVES, TrainConfig
 from hmogbench.families import LEAF_KINDS, Family
 from hmogbench.flops import STEP_FLOPS, step_flops
@@ -24,7 +23,6 @@ from hmogbench.objectives import build_objective
 from hmogbench.params import head_parameter_count
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
 # names the registry must reject or not call canonical (wrong family, size, leaves, case, zero padding)
 NON_CANONICAL = ["HME", "FC-3", "FC-L", "MADGAN-L-4", "MEGAN-L-2", "tree-5", "ME-0", "ME-01", "me-4", " ME-4",
                  "HME-L", "ME--4", "GAN-3", "FCX", "ME-4-L", ""]
@@ -82,8 +80,7 @@ def test_names_outside_the_registry_are_rejected_with_the_reason():
 
 def test_wildcard_schema_and_job_resources_accept_exactly_the_registry_names():
     pattern = families.name_pattern()
-    schema = SCHEMA["properties"]["models"]["oneOf"][1]["items"]["pattern"]
-    assert schema == f"^({families.name_pattern('[0-9]')})$"  # the YAML literal, generated from the registry
+    schema = generated_values()["model_names"]  # the config schema's pattern (tests/test_config_schema.py: fresh)
     accepted = [n for n in CANDIDATES if is_canonical(n)]
     assert set(CANDIDATES) - set(accepted) >= {"ME-0", "ME-01", "me-4", "MADGAN-L-4"}
     assert [n for n in CANDIDATES if re.fullmatch(pattern, n)] == accepted
@@ -98,17 +95,20 @@ def test_wildcard_schema_and_job_resources_accept_exactly_the_registry_names():
             assert jr.default_steps(name) == DEFAULT_STEPS[ModelSpec.parse(name).objective]
 
 
-def test_the_snakemake_wildcard_is_the_registry_pattern():
+def test_the_snakemake_wildcards_are_the_registry_patterns():
     text = (ROOT / "workflow" / "rules" / "common.smk").read_text()
     constraints = text.split("wildcard_constraints:\n", 1)[1].split("\n\n", 1)[0]
     (constraint,) = re.findall(r"^\s*model=(.*)$", constraints, re.MULTILINE)
     assert constraint.startswith("families.name_pattern(),")
+    figures = (ROOT / "workflow" / "rules" / "figures.smk").read_text()  # one rule per gated family
+    assert "for family in families.family_keys(families.is_mixture):" in figures
+    assert re.search(r"model=families\.family_of\(family\)\.pattern\(\),", figures)
 
 
 def test_the_figures_schema_takes_the_mixtures():
-    pattern = SCHEMA["properties"]["figures"]["properties"]["models"]["items"]["pattern"]
-    assert pattern == f"^({families.name_pattern('[0-9]', families.is_mixture)})$"
-    assert re.search(pattern, "HME-L-3") and not re.search(pattern, "MADGAN-4") and not re.search(pattern, "FC")
+    pattern = generated_values()["mixture_names"]
+    assert re.search(pattern, "HME-L-3") and re.search(pattern, "ME-4") and not re.search(pattern, "MADGAN-4")
+    assert not re.search(pattern, "FC") and not re.search(pattern, "HME-03")
 
 
 def test_step_tables_are_the_registry_objectives():
@@ -155,6 +155,9 @@ def test_one_entry_is_a_new_family(monkeypatch):
     spec = ModelSpec.parse("GME-L-3")
     assert (spec.family, spec.size, spec.leaves, spec.num_generators, spec.name) == ("gme", 3, "linear", 8, "GME-L-3")
     assert re.fullmatch(families.name_pattern(), "GME-3") and not re.fullmatch(families.name_pattern(), "GME-03")
+    # the regenerated config schema takes it, as a model and as a mixture with figures
+    schema = render_schema((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    assert schema.count("|GME(-L)?-[1-9][0-9]*") == 2 and re.search(generated_values()["mixture_names"], "GME-L-3")
     # the same network as ME-8 / ME-L-8, so the same parameters and FLOPs
     for ours, same in (("GME-3", "ME-8"), ("GME-L-3", "ME-L-8")):
         assert head_parameter_count(ModelSpec.parse(ours), 64) == head_parameter_count(ModelSpec.parse(same), 64)

@@ -304,7 +304,7 @@ def test_snakemake_rule_draws_the_figures_of_a_trained_run(runs, tmp_path):
     # the project's workflow; only the figure rules may run (the run's training is taken as given)
     done = subprocess.run([sys.executable, "-m", "snakemake", "results/figures/mnist/HME-L-2/seed2019/figures.json",
                            "--cores", "1", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
-                           "--configfile", str(tmp_path / "extra.yaml"), "--allowed-rules", "figures"],
+                           "--configfile", str(tmp_path / "extra.yaml"), "--allowed-rules", "figures_hme"],
                           cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = tmp_path / "results" / "figures" / "mnist" / "HME-L-2" / "seed2019"

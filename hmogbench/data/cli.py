@@ -6,7 +6,8 @@ import argparse
 
 from tabulate import tabulate
 
-from .catalog import DATASETS
+from ..datasets import dataset_names, has_fixture
+from ..paths import DATA_ROOT, FIXTURE_ROOT
 
 RAW_DIR = "resources/raw"
 
@@ -53,7 +54,7 @@ def cmd_fixture(args: argparse.Namespace) -> int:
 def add_data_parser(sub: argparse._SubParsersAction) -> None:
     data = sub.add_parser("data", help="raw data: check, prepare, download (opt-in), synthetic fixtures")
     actions = data.add_subparsers(dest="action", required=True)
-    names = list(DATASETS)
+    names = list(dataset_names())
 
     p = actions.add_parser("check", help="for each set: raw files present and valid?")
     p.add_argument("datasets", nargs="*", metavar="SET", help=f"default: all ({', '.join(names)})")
@@ -63,7 +64,7 @@ def add_data_parser(sub: argparse._SubParsersAction) -> None:
     p = actions.add_parser("prepare", help="raw files -> OUT/SET/{train,test}.npy + manifest.json")
     p.add_argument("datasets", nargs="+", choices=names, metavar="SET", help=", ".join(names))
     p.add_argument("--raw-dir", default=RAW_DIR, help=f"raw-data directory (default {RAW_DIR})")
-    p.add_argument("--out", default="results/data", help="output root (default results/data)")
+    p.add_argument("--out", default=DATA_ROOT, help="output root (default %(default)s)")
     p.add_argument("--source", help="use this raw layout (default: the first present; see `data check`)")
     p.add_argument("--seed", type=int, default=2019, help="split seed (default 2019)")
     p.add_argument("--test-count", type=int, help="held-out images for randomly split sets (default: thesis 5.1)")
@@ -77,7 +78,8 @@ def add_data_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_download)
 
     p = actions.add_parser("fixture", help="write a small SYNTHETIC stand-in in a set's official layout")
-    p.add_argument("dataset", choices=["celeba", "utzap50k", "flowers"], metavar="SET")
-    p.add_argument("--raw-dir", default="resources/fixtures")
+    p.add_argument("dataset", choices=dataset_names(has_fixture), metavar="SET",
+                   help=", ".join(dataset_names(has_fixture)))
+    p.add_argument("--raw-dir", default=FIXTURE_ROOT)
     p.add_argument("--count", type=int, default=60)
     p.set_defaults(func=cmd_fixture)

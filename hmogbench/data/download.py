@@ -10,28 +10,20 @@ from pathlib import Path
 from .catalog import get_spec
 from .raw import RawDataError, dataset_root
 
-_MNIST_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"  # torchvision's mirror
-_FASHION = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
-URLS = {
-    "mnist": {f: _MNIST_MIRROR + f for f in get_spec("mnist").sources[0].files},
-    "fashion-mnist": {f: _FASHION + f for f in get_spec("fashion-mnist").sources[0].files},
-    "flowers": {"102flowers.tgz": "https://www.robots.ox.ac.uk/~vgg/data/flowers/102/102flowers.tgz"},
-    "celeba": {"img_align_celeba.zip": "gdrive:0B7EVK8r0v71pZjFTYXZWM3FlRnM"},  # torchvision's CelebA file id
-}
-
 
 def download(name: str, raw_dir: str | Path) -> list[Path]:
-    """Fetch ``name``'s raw files (md5-checked by torchvision's helpers) into ``<raw_dir>/<raw_subdir>/``."""
+    """Fetch ``name``'s raw files (md5-checked by torchvision's helpers) into ``<raw_dir>/<raw_subdir>/``
+    from the links its catalog entry lists (``RawFiles.downloads``)."""
     from torchvision.datasets.utils import download_file_from_google_drive, download_url
 
     spec = get_spec(name)
-    if name not in URLS:
+    if not spec.downloads:
         raise RawDataError(f"{spec.title} cannot be downloaded automatically. Obtain it from {spec.obtain}.")
     root = dataset_root(spec, raw_dir)
     root.mkdir(parents=True, exist_ok=True)
     md5s = {f: m for s in spec.sources for f, m in s.files.items()}
     paths = []
-    for filename, url in URLS[name].items():
+    for filename, url in spec.downloads.items():
         if url.startswith("gdrive:"):
             download_file_from_google_drive(url.removeprefix("gdrive:"), str(root), filename, md5s[filename])
         else:

@@ -17,20 +17,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ..datasets import dataset_names, has_fixture
 from ..provenance import write_text_atomic
 from .catalog import get_spec
 from .raw import FIXTURE_FILE, RawDataError, dataset_root
-
-# (source folder, image width x height, path of image i) in each set's official layout
-_UTZAP_TREE = [("Boots", "Ankle", "Clarks"), ("Boots", "Knee High", "Frye"), ("Sandals", "Flat", "Teva"),
-               ("Shoes", "Sneakers and Athletic Shoes", "Nike"), ("Shoes", "Oxfords", "Florsheim"),
-               ("Slippers", "Slipper Flats", "Dearfoams")]
-LAYOUTS = {
-    "celeba": ("img_align_celeba", lambda i: (178, 218), lambda i: f"{i + 1:06d}.jpg"),
-    "utzap50k": ("ut-zap50k-images-square", lambda i: (136, 136),
-                 lambda i: "/".join(_UTZAP_TREE[i % len(_UTZAP_TREE)]) + f"/{7000000 + 37 * i}.{100 + i}.jpg"),
-    "flowers": ("jpg", lambda i: (150, 120) if i % 2 else (120, 170), lambda i: f"image_{i + 1:05d}.jpg"),
-}
 
 
 def _synthetic_image(rng: np.random.Generator, size: tuple[int, int]) -> Image.Image:
@@ -48,14 +38,14 @@ def _synthetic_image(rng: np.random.Generator, size: tuple[int, int]) -> Image.I
 def make_fixture(name: str, raw_dir: str | Path, count: int = 60, seed: int = 0) -> Path:
     """Write ``count`` synthetic JPEGs for ``name`` under ``<raw_dir>/<raw_subdir>/``; returns FIXTURE.json's path.
 
-    Refuses to write where real raw files of the set already are."""
-    if name not in LAYOUTS:
-        raise ValueError(f"no fixture layout for {name!r}; expected one of {', '.join(LAYOUTS)}")
+    Refuses to write where real raw files of the set already are. The layout: the set's ``RawFiles.fixture``."""
     spec = get_spec(name)
+    if spec.fixture is None:
+        raise ValueError(f"no fixture layout for {name!r}; expected one of {', '.join(dataset_names(has_fixture))}")
     root = dataset_root(spec, raw_dir)
     if any((root / s.path).exists() for s in spec.sources) and not (root / FIXTURE_FILE).exists():
         raise RawDataError(f"{root} already holds raw files of {spec.title}; not writing a synthetic fixture there")
-    folder, size_of, path_of = LAYOUTS[name]
+    folder, size_of, path_of = spec.fixture.folder, spec.fixture.size, spec.fixture.path
     rng = np.random.default_rng(seed)
     sums = {}
     for i in range(count):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..device import DEVICE_HELP
+from .settings import default_settings, setting_help
 
 
 def add_figures_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -16,15 +17,8 @@ def add_figures_parser(subparsers: argparse._SubParsersAction) -> argparse.Argum
                     "figures.md into OUT.")
     p.add_argument("run", help="run directory (holding generator.pt) or a generator.pt file")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--samples", type=int, default=500, help="M samples for the node averages (thesis: 500)")
-    p.add_argument("--draws", type=int, default=10_000,
-                   help="z draws for gate statistics, top-gate samples and grids (thesis: 10,000)")
-    p.add_argument("--top", type=int, default=5, help="samples per leaf from its most likely z (thesis: 5)")
-    p.add_argument("--grid", type=int, default=64, help="images per sample grid (default 64)")
-    p.add_argument("--max-depth", type=int, default=5,
-                   help="levels of the tree drawn in node_responses.png (default 5: 32 bottom nodes)")
-    p.add_argument("--permutations", type=int, default=1000, help="random leaf orders for the block-score baseline")
-    p.add_argument("--seed", type=int, default=2019, help="seed of the samples' z (the draws use seed + 1)")
+    for name, default in default_settings().items():  # --samples ... --seed, defaults in interpret/settings.py
+        p.add_argument(f"--{name.replace('_', '-')}", type=int, default=default, help=setting_help()[name])
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--no-progress", action="store_true")
@@ -37,9 +31,8 @@ def cmd_figures(args: argparse.Namespace) -> int:
     from .report import make_figures
 
     device = str(prepare_device(args.device))
-    record = make_figures(args.run, args.out, samples=args.samples, draws=args.draws, top=args.top,
-                          seed=args.seed, grid=args.grid, max_depth=args.max_depth,
-                          permutations=args.permutations, batch_size=args.batch_size, device=device,
+    settings = {name: getattr(args, name) for name in default_settings()}
+    record = make_figures(args.run, args.out, **settings, batch_size=args.batch_size, device=device,
                           progress=not args.no_progress)
     print(f"{record['model']}: {', '.join(record['files'])} -> {args.out}")
     scores = record["block_score"]

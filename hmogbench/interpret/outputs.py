@@ -7,6 +7,7 @@ such analysis for ME").
 from __future__ import annotations
 
 from .. import families
+from ..paths import FIGURE_DIR  # the workflow's layout, one folder per run
 
 COMMON_FILES = (
     "leaf_responses.png",  # Fig. 5.10 / 5.18: each leaf's average generated image
@@ -29,9 +30,6 @@ def output_files(family: str) -> list[str]:
     if gating is not None:
         return list(COMMON_FILES)
     raise ValueError(f"figures need an ME or HME model, not model family {family!r}")
-
-
-FIGURE_DIR = "results/figures/{dataset}/{model}/seed{seed}"  # the workflow's layout, one folder per run
 
 
 def figure_files(dataset: str, model: str, seed: int | str, folder: str = FIGURE_DIR) -> list[str]:

@@ -38,6 +38,7 @@ from .gating_stats import MASSES, block_score, gate_correlation, gate_covariance
 from .mixture import Mixture, require_mixture
 from .outputs import output_files
 from .responses import draw_node_probs, node_average_responses, top_indices
+from .settings import FIGURE_DEFAULTS
 from .truncation import truncate_least_likely
 
 TRUNCATION_DROP = 0.25  # paper IV.B: "disregard the least likely 25%"
@@ -95,8 +96,10 @@ def _run_steps(path: Path) -> int | None:
         return None
 
 
-def make_figures(run: str | Path, out: str | Path, samples: int = 500, draws: int = 10_000, top: int = 5,
-                 seed: int = 2019, grid: int = 64, max_depth: int = 5, permutations: int = 1000,
+def make_figures(run: str | Path, out: str | Path, samples: int = FIGURE_DEFAULTS.samples,
+                 draws: int = FIGURE_DEFAULTS.draws, top: int = FIGURE_DEFAULTS.top,
+                 seed: int = FIGURE_DEFAULTS.seed, grid: int = FIGURE_DEFAULTS.grid,
+                 max_depth: int = FIGURE_DEFAULTS.max_depth, permutations: int = FIGURE_DEFAULTS.permutations,
                  batch_size: int = 100, device: str | torch.device = "cpu", progress: bool = True) -> dict[str, Any]:
     """Write every figure of the checkpoint ``run`` (a run directory or its generator.pt) into ``out``.
 

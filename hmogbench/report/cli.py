@@ -7,15 +7,18 @@ from pathlib import Path
 
 import numpy as np
 
+from ..datasets import dataset_names, in_thesis
+from ..feature_spaces import SPACES
+
 
 def add_plot_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("plot", help="pictures: regenerated vs published, training curves, sample grids (PNG)")
     kinds = p.add_subparsers(dest="plot", required=True)
     a = kinds.add_parser("agreement", help="regenerated vs published numbers of one thesis table and space")
-    a.add_argument("dataset", help="mnist, fashion-mnist, celeba, utzap50k or flowers")
+    a.add_argument("dataset", help=", ".join(dataset_names(in_thesis)))
     a.add_argument("metrics", nargs="+", help="metrics JSON files of `hmogbench score --precomputed`")
     a.add_argument("--table", required=True, help="thesis table number, e.g. 5.3")
-    a.add_argument("--space", required=True, help="feature space: pixels, fid-inception or thesis-inception")
+    a.add_argument("--space", required=True, help=f"feature space: {', '.join(SPACES)}")
     a.add_argument("--out", required=True, help="output .png")
     a.set_defaults(func=cmd_plot_agreement)
     c = kinds.add_parser("curves", help="training losses of the seeds' run directories")

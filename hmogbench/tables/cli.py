@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..datasets import dataset_names, in_thesis
+from ..paths import METRICS_FILE, METRICS_ROOT, TABLE, TABLES_ROOT, fill
 
 
 def add_tables_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -12,25 +14,26 @@ def add_tables_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
         "tables", help="regenerate a data set's thesis tables from metrics files and diff them against the thesis",
         description="Aggregate metrics files (from `hmogbench score --precomputed`) over seeds into the two "
                     "thesis tables of DATASET, written as OUT_DIR/DATASET.tex (booktabs), .md and .diff.md.")
-    p.add_argument("dataset", help="mnist, fashion-mnist, celeba, utzap50k or flowers")
+    p.add_argument("dataset", help=", ".join(dataset_names(in_thesis)))
     p.add_argument("metrics", nargs="*", help="metrics JSON files (default: every file under --metrics-dir)")
-    p.add_argument("--metrics-dir", default="results/metrics",
-                   help="where to look when no files are given: <dir>/<space>/<dataset>/<model>/seed<N>.json")
-    p.add_argument("--out-dir", default="tables")
+    p.add_argument("--metrics-dir", default=METRICS_ROOT,
+                   help=f"where to look when no files are given: <dir>/{METRICS_FILE} (default %(default)s)")
+    p.add_argument("--out-dir", default=TABLES_ROOT, help="default %(default)s")
     p.set_defaults(func=cmd_tables)
     return p
 
 
 def find_metrics(metrics_dir: str | Path, dataset: str) -> list[Path]:
     """Every ``<metrics_dir>/<space>/<dataset>/<model>/seed<N>.json``; none is an error saying where it looked."""
-    pattern = f"*/{dataset}/*/seed*.json"
+    pattern = fill(METRICS_FILE, space="*", dataset=dataset, model="*", seed="*")
     files = sorted(Path(metrics_dir).glob(pattern))
     if not files:
         where = Path(metrics_dir) / pattern
         missing = "" if Path(metrics_dir).is_dir() else f" ({metrics_dir} does not exist)"
+        target = fill(TABLE, dataset=dataset, ext="md")
         raise FileNotFoundError(f"no metrics files for {dataset}: none match {where}{missing}; `hmogbench score "
-                                f"--precomputed ... --out FILE` writes them (the workflow: snakemake "
-                                f"tables/{dataset}.md), or name them: hmogbench tables {dataset} FILE ...")
+                                f"--precomputed ... --out FILE` writes them (the workflow: snakemake {target}), "
+                                f"or name them: hmogbench tables {dataset} FILE ...")
     return files
 
 

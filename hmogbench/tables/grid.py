@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..published import DATASET_IMAGE_SIZE, load_published
+from ..datasets import get_dataset, thesis_dataset
+from ..published import load_published
 
-DATASETS = tuple(DATASET_IMAGE_SIZE)  # mnist, fashion-mnist, celeba, utzap50k, flowers
-DATASET_CHANNELS = {"mnist": 1, "fashion-mnist": 1, "celeba": 3, "utzap50k": 3, "flowers": 3}
 SEEDS = (2019, 2020, 2021, 2022, 2023)  # thesis: five runs, the authors' seeds
 
 
@@ -29,16 +28,15 @@ class ThesisTable:
 
 @lru_cache(maxsize=None)
 def thesis_tables(dataset: str) -> tuple[ThesisTable, ThesisTable]:
-    """The (constant, linear) tables of ``dataset``, rows in the thesis's order."""
-    if dataset not in DATASET_IMAGE_SIZE:
-        raise ValueError(f"unknown data set {dataset!r}; the thesis tables cover {list(DATASET_IMAGE_SIZE)}")
-    by_table: dict[str, list[str]] = {}
+    """The (constant, linear) tables of ``dataset`` (its registry entry's numbers), rows in the thesis's order."""
+    numbers = thesis_dataset(dataset).tables
+    by_table: dict[str, list[str]] = {number: [] for number in numbers}
     for row in load_published():
-        if row["dataset"] == dataset:
-            by_table.setdefault(row["table"], []).append(row["model"])
-    numbers = sorted(by_table, key=lambda t: tuple(int(p) for p in t.split(".")))
-    if len(numbers) != 2:
-        raise ValueError(f"expected two published tables for {dataset}, found {numbers}")
+        if row["dataset"] == dataset and row["table"] in by_table:
+            by_table[row["table"]].append(row["model"])
+    empty = [number for number, models in by_table.items() if not models]
+    if empty:
+        raise ValueError(f"{dataset}: no rows of Table(s) {', '.join(empty)} in hmogbench/resources/thesis_tables.csv")
     return tuple(ThesisTable(n, dataset, kind, tuple(by_table[n]))  # type: ignore[return-value]
                  for n, kind in zip(numbers, ("constant", "linear")))
 
@@ -52,5 +50,6 @@ def paper_models(dataset: str) -> list[str]:
 
 
 def run_settings(dataset: str) -> dict[str, int | str]:
-    """TrainConfig keys fixed by the data set: image size (32 or 64) and channels (1 or 3)."""
-    return {"dataset": dataset, "image_size": DATASET_IMAGE_SIZE[dataset], "channels": DATASET_CHANNELS[dataset]}
+    """TrainConfig keys fixed by the data set: image size (32 or 64) and channels (1 or 3), from the registry."""
+    entry = get_dataset(dataset)
+    return {"dataset": dataset, "image_size": entry.image_size, "channels": entry.channels}

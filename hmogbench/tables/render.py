@@ -13,16 +13,14 @@ from __future__ import annotations
 import pandas as pd
 from tabulate import tabulate
 
+from ..datasets import get_dataset
 from ..feature_spaces import get_space
 from ..models.spec import ModelSpec
 from ..params import format_count, head_parameter_count
-from ..published import DATASET_IMAGE_SIZE
 from .compare import (AGREE_WITHIN, CLAIMS, Numbers, agrees, pooled_std, published_numbers, ranks, spearman,
                       yes_no)
 from .grid import ThesisTable, thesis_tables
 
-DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion MNIST", "celeba": "CelebA", "utzap50k": "UTZap50K",
-                  "flowers": "Oxford Flowers"}
 MISSING = "--"
 
 
@@ -64,7 +62,7 @@ def regenerated_numbers(agg: pd.DataFrame, space: str) -> Numbers:
 
 
 def param_count(model: str, dataset: str) -> str:
-    return format_count(head_parameter_count(ModelSpec.parse(model), DATASET_IMAGE_SIZE[dataset]))
+    return format_count(head_parameter_count(ModelSpec.parse(model), get_dataset(dataset).image_size))
 
 
 def table_rows(table: ThesisTable, numbers: Numbers) -> list[list[str]]:
@@ -80,7 +78,7 @@ def caption(table: ThesisTable, space: str, fd_name: str, seeds: str, steps: str
     """The table's caption; ``covariance_note``: ``rank_deficiency_note``'s text, appended when not empty."""
     what = ("5-NN accuracies and FID scores of ME and HME models" if table.kind == "constant"
             else "5-NN accuracies and FID scores")
-    text = (f"Regenerated thesis Table {table.number}: {what} on {DATASET_TITLES[table.dataset]}. "
+    text = (f"Regenerated thesis Table {table.number}: {what} on {get_dataset(table.dataset).table_title}. "
             f"Feature space: {space} ({get_space(space).description}); distance: {fd_name}. "
             f"Mean ± std over seeds {seeds}; {steps} generator steps; {images} real and fake images.")
     return f"{text} {covariance_note}" if covariance_note else text

@@ -6,12 +6,14 @@ from pathlib import Path
 import yaml
 from snakemake.utils import validate
 
-from hmogbench import families, job_resources
+from hmogbench import datasets, families, job_resources, paths
 from hmogbench.config_schema import coerce as coerce_config
-from hmogbench.data.catalog import DATASETS
+from hmogbench.data.catalog import get_spec
 from hmogbench.feature_spaces import wildcard_pattern as space_pattern
-from hmogbench.interpret.outputs import FIGURE_DIR, figure_targets
-from hmogbench.tables.grid import DATASET_CHANNELS, paper_models, run_settings, thesis_tables
+from hmogbench.interpret.outputs import figure_targets
+from hmogbench.interpret.settings import default_settings
+from hmogbench.paths import fill
+from hmogbench.tables.grid import paper_models, run_settings, thesis_tables
 
 
 configfile: str(Path(workflow.current_basedir).parents[1] / "config" / "config.yaml")
@@ -22,11 +24,10 @@ CONFIG_SCHEMA = Path(workflow.current_basedir).parent / "schemas" / "config.sche
 coerce_config(config, yaml.safe_load(CONFIG_SCHEMA.read_text()))
 validate(config, schema=str(CONFIG_SCHEMA))
 
-FIXTURE_DIR = "resources/fixtures"
-RAW_SUBDIR_TO_SET = {spec.raw_subdir: name for name, spec in DATASETS.items() if spec.raw_subdir}
+RAW_SUBDIR_TO_SET = {d.raw_subdir: d.name for d in datasets.DATASETS if d.raw_subdir}
 
 # The grid: data sets with thesis tables, their models, the seeds, the feature spaces.
-TABLE_SETS = [d for d in config["datasets"] if d in DATASET_CHANNELS]
+TABLE_SETS = [d for d in config["datasets"] if datasets.get_dataset(d).in_thesis]
 SEEDS = [int(s) for s in config["seeds"]]
 SPACES = config["feature_spaces"]
 ON_GPU = config["device"] != "cpu"
@@ -42,7 +43,7 @@ onstart:
 
 
 wildcard_constraints:
-    dataset="|".join(DATASETS),
+    dataset=datasets.wildcard_pattern(),  # exactly the registry's data sets
     model=families.name_pattern(),  # exactly the canonical model names of the registry
     seed=r"\d+",
     space=space_pattern(),
@@ -50,13 +51,13 @@ wildcard_constraints:
 
 def raw_dir_of(wildcards):
     """Where `hmogbench data prepare` reads this set's raw files from."""
-    return FIXTURE_DIR if wildcards.dataset in config["fixtures"] else config["raw_dir"]
+    return paths.FIXTURE_ROOT if wildcards.dataset in config["fixtures"] else config["raw_dir"]
 
 
 def fixture_marker(wildcards):
     """A fixture set depends on its FIXTURE.json (so the fixture is made first); others on nothing."""
     if wildcards.dataset in config["fixtures"]:
-        return f"{FIXTURE_DIR}/{DATASETS[wildcards.dataset].raw_subdir}/FIXTURE.json"
+        return fill(paths.FIXTURE, raw_subdir=datasets.get_dataset(wildcards.dataset).raw_subdir)
     return []
 
 
@@ -69,14 +70,19 @@ def models_of(dataset):
     return paper_models(dataset) if config["models"] == "paper" else list(config["models"])
 
 
-def train_data(wildcards):
+def train_source(dataset):
     """Prepared set the models of a table data set train on (config `train_source`, default itself)."""
-    return "results/data/{}/train.npy".format(config["train_source"].get(wildcards.dataset, wildcards.dataset))
+    return config["train_source"].get(dataset, dataset)
+
+
+def train_data(wildcards):
+    """The training split of the set a job trains on."""
+    return fill(paths.PREPARED, dataset=train_source(wildcards.dataset), split="train")
 
 
 def real_test(wildcards):
     """Prepared test set the samples are compared with (config `real_source`, default itself)."""
-    return "results/data/{}/test.npy".format(config["real_source"].get(wildcards.dataset, wildcards.dataset))
+    return fill(paths.PREPARED, dataset=config["real_source"].get(wildcards.dataset, wildcards.dataset), split="test")
 
 
 def train_options(wildcards):
@@ -86,13 +92,21 @@ def train_options(wildcards):
               **config["train_overrides"]}
     if config["steps"] is not None:
         values["steps"] = config["steps"]
-    values["extra"] = {"train_data": config["train_source"].get(wildcards.dataset, wildcards.dataset)}
+    values["extra"] = {"train_data": train_source(wildcards.dataset)}
     return " ".join(shlex.quote(f"--set={key}={value}") for key, value in values.items())
 
 
-def batch_options():
-    """`hmogbench train` options of a batched (all-seeds) job: how the seeds are batched."""
-    options = f"--batch-mode {config['batch_mode']}"
+# One train job per (dataset, model) training every seed (config `batch_seeds`, the default), or one per seed.
+BATCH_SEEDS = config["batch_seeds"]
+TRAIN_OUTPUT = expand(paths.GENERATOR, seed=SEEDS, allow_missing=True) if BATCH_SEEDS else paths.GENERATOR
+TRAIN_LOG = "logs/train/{dataset}/{model}.log" if BATCH_SEEDS else "logs/train/{dataset}/{model}/seed{seed}.log"
+
+
+def seed_options(wildcards):
+    """`hmogbench train` options naming the seeds of a job: all of them and how they are batched, or its one."""
+    if not BATCH_SEEDS:
+        return f"--seeds {wildcards.seed}"
+    options = f"--seeds {' '.join(map(str, SEEDS))} --batch-mode {config['batch_mode']}"
     if config["train_compile"]:
         options += f" --compile {shlex.quote(config['train_compile'])}"
     return options
@@ -111,14 +125,21 @@ def weights_option(wildcards):
     return f"--weights {path}" if path else ""
 
 
+def per_job(template, **values):
+    """`template` with the job's own wildcards (dataset, model, ...) and `values` filled, every other field kept
+    for the command to fill (as `hmogbench evaluate` fills {space} and {seed})."""
+    return lambda wildcards: fill(template, **{k: v for k, v in wildcards.items() if k in paths.fields(template)},
+                                  **values)
+
+
 def kept_outputs(key, pattern, **wildcards):
     """The .npy and .json files of `pattern` (over `wildcards`) when config `key` says to keep them, else none."""
-    return expand(pattern, ext=("npy", "json"), **wildcards) if config[key] else []
+    return expand(pattern, ext=("npy", "json"), **wildcards, allow_missing=True) if config[key] else []
 
 
 KEPT_PATTERNS = {  # `hmogbench evaluate` options that also keep the samples / the fake features
-    "keep_samples": ("--samples-out", "results/samples/{dataset}/{model}/seed{{seed}}.npy"),
-    "keep_features": ("--features-out", "results/features/{{space}}/{dataset}/{model}/seed{{seed}}.npy"),
+    "keep_samples": ("--samples-out", paths.SAMPLES),
+    "keep_features": ("--features-out", paths.FAKE_FEATURES),
 }
 
 
@@ -130,7 +151,8 @@ def evaluate_options(wildcards):
         options.append("--channels-last")
     for key, (option, pattern) in KEPT_PATTERNS.items():
         if config[key]:
-            options.append(f"{option} '{pattern.format(dataset=wildcards.dataset, model=wildcards.model)}'")
+            path = fill(pattern, dataset=wildcards.dataset, model=wildcards.model, ext="npy")  # {space}, {seed} kept
+            options.append(f"{option} '{path}'")
     return " ".join(options)
 
 
@@ -141,12 +163,9 @@ def evaluate_options(wildcards):
 
 def train_job(wildcards, input=None):
     """The derived size of one train job (all its seeds); the data count from train.npy once it exists (before:
-    the full training split's, job_resources.TRAIN_IMAGES)."""
-    spec = DATASETS[wildcards.dataset]
-    per_image = spec.channels * spec.image_size**2
-    source = config["train_source"].get(wildcards.dataset, wildcards.dataset)
-    images = int(input.size_mb * 1e6 / per_image) if input is not None and input.size_mb else \
-        job_resources.TRAIN_IMAGES[source]
+    the registry's training split)."""
+    spec = datasets.get_dataset(wildcards.dataset)
+    images = job_resources.train_images(train_source(wildcards.dataset), input.size_mb if input else None)
     steps = config["steps"] or job_resources.default_steps(wildcards.model)
     seeds = 1 if "seed" in wildcards.keys() else len(SEEDS)
     return job_resources.train_resources(
@@ -155,21 +174,21 @@ def train_job(wildcards, input=None):
 
 
 def evaluate_job(wildcards, input=None):
-    spec = DATASETS[wildcards.dataset]
+    spec = datasets.get_dataset(wildcards.dataset)
     return job_resources.evaluate_resources(
         model=wildcards.model, image_size=spec.image_size, channels=spec.channels, seeds=len(SEEDS), spaces=SPACES,
         eval_images=config["eval_images"], device=config["device"], max_threads=config["max_threads"])
 
 
 def real_features_job(wildcards, input=None):
-    spec = DATASETS[wildcards.dataset]
+    spec = datasets.get_dataset(wildcards.dataset)
     return job_resources.real_features_resources(
         space=wildcards.space, eval_images=config["eval_images"], image_size=spec.image_size,
         channels=spec.channels, device=config["device"], max_threads=config["max_threads"])
 
 
 def prepare_job(wildcards, input=None):
-    largest = max((s.expected_count or 0 for s in DATASETS[wildcards.dataset].sources), default=0)
+    largest = max((s.expected_count or 0 for s in get_spec(wildcards.dataset).sources), default=0)
     return job_resources.prepare_resources(dataset_images=largest or 70_000, max_threads=config["max_threads"])
 
 
@@ -221,25 +240,21 @@ def resources_of(rule):
 
 def table_metrics(wildcards):
     """Every metrics file of one data set's tables: space x model x seed."""
-    return expand("results/metrics/{space}/{dataset}/{model}/seed{seed}.json", space=SPACES,
-                  dataset=wildcards.dataset, model=models_of(wildcards.dataset), seed=SEEDS)
+    return expand(paths.METRICS, space=SPACES, dataset=wildcards.dataset, model=models_of(wildcards.dataset),
+                  seed=SEEDS)
 
 
 # Interpretability figures (rules/figures.smk): settings from the optional config mapping `figures`.
 FIGURE_DEFAULTS = {
-    "samples": 500,  # M samples for the node averages (thesis: 500)
-    "draws": 10000,  # z draws for gate statistics, top-gate samples, grids (thesis: 10,000)
-    "top": 5,  # samples per leaf (thesis: 5)
-    "grid": 64,
-    "max_depth": 5,
-    "permutations": 1000,
-    "seed": 2019,
+    **default_settings(),  # samples, draws, top, ..., seed: hmogbench/interpret/settings.py
     "device": config["device"],  # 'auto' = cuda if available
     "datasets": [],  # [] = the table data sets of the config
     "models": [],  # [] = every ME / HME model of the grid
     "seeds": [],  # [] = the first training seed
 }
 FIGURES = {**FIGURE_DEFAULTS, **config.get("figures", {})}
+# the settings as `hmogbench figures` options of the figures rules' shell: --samples {params.samples} ...
+FIGURE_OPTIONS = " ".join(f"--{key.replace('_', '-')} {{params.{key}}}" for key in default_settings())
 
 
 def all_figure_files():
@@ -251,7 +266,7 @@ def all_figure_files():
 
 def figure_output(name):
     """One figure file of a run's folder, marked for `snakemake --report` (figures.json stays out: raw numbers)."""
-    path = f"{FIGURE_DIR}/{name}"
+    path = f"{paths.FIGURE_DIR}/{name}"
     if name.endswith(".json"):
         return path
     label = "figure captions" if name == "figures.md" else name.rsplit(".", 1)[0].replace("_", " ")
@@ -262,19 +277,18 @@ def figure_output(name):
 # Pictures of the report (rules/report.smk): plots, sample grids and the interpretability figures.
 def agreement_plot_files(dataset):
     """The agreement plots of a data set's thesis tables, one per table and configured space."""
-    return expand("results/plots/{dataset}/table{number}-{space}.png", dataset=dataset,
-                  number=[t.number for t in thesis_tables(dataset)], space=SPACES)
+    return expand(paths.AGREEMENT_PLOT, dataset=dataset, number=[t.number for t in thesis_tables(dataset)],
+                  space=SPACES)
 
 
 def curve_files(dataset):
     """The training-curve plot of each model of a data set (all its seeds in one plot)."""
-    return expand("results/plots/{dataset}/{model}/curves.png", dataset=dataset, model=models_of(dataset))
+    return expand(paths.CURVES, dataset=dataset, model=models_of(dataset))
 
 
 def grid_files(dataset):
     """The 8x8 sample grid of every model and seed of a data set (written by rule evaluate)."""
-    return expand("results/grids/{dataset}/{model}/seed{seed}.png", dataset=dataset, model=models_of(dataset),
-                  seed=SEEDS)
+    return expand(paths.GRID, dataset=dataset, model=models_of(dataset), seed=SEEDS)
 
 
 def all_picture_files():
@@ -291,5 +305,5 @@ def toy_figure_outputs():
 
     names = [(d, m, "samples") for d in TOY_DATASETS for m in TOY_MODELS]
     names += [(d, m, "tree") for d in TOY_DATASETS for m in TOY_MODELS if m.startswith("HME")]
-    return [report(f"results/toy/{d}/{m}/{name}.png", caption="../report/toy.rst", category="toy",
+    return [report(fill(paths.TOY_FIGURE, toy=d, model=m, name=name), caption="../report/toy.rst", category="toy",
                    subcategory=d, labels={"figure": name, "model": m}) for d, m, name in names]

@@ -6,13 +6,12 @@ rule prepare_data:
     input:
         fixture_marker,
     output:
-        train="results/data/{dataset}/train.npy",
-        test="results/data/{dataset}/test.npy",
-        manifest="results/data/{dataset}/manifest.json",
-    wildcard_constraints:
-        dataset="|".join(DATASETS),
+        train=fill(paths.PREPARED, split="train"),
+        test=fill(paths.PREPARED, split="test"),
+        manifest=paths.MANIFEST,
     params:
         raw_dir=raw_dir_of,
+        out=lambda wildcards, output: Path(output.manifest).parents[1],  # paths.DATA_ROOT
         seed=config["split_seed"],
     threads: threads_of("prepare_data")
     resources:
@@ -22,16 +21,17 @@ rule prepare_data:
     log:
         "logs/data/{dataset}.log",
     shell:
-        "hmogbench data prepare {wildcards.dataset} --raw-dir {params.raw_dir} --out results/data"
+        "hmogbench data prepare {wildcards.dataset} --raw-dir {params.raw_dir} --out {params.out}"
         " --seed {params.seed} --workers {threads} --no-progress > {log} 2>&1"
 
 
 rule data_fixture:
     """A small synthetic stand-in in a set's official on-disk layout (for sets listed in `fixtures`)."""
     output:
-        "resources/fixtures/{raw_subdir}/FIXTURE.json",
+        paths.FIXTURE,
     params:
         dataset=fixture_set,
+        raw_dir=lambda wildcards, output: Path(output[0]).parents[1],  # paths.FIXTURE_ROOT
         images=config["fixture_images"],
     threads: 1
     resources:
@@ -42,13 +42,13 @@ rule data_fixture:
     log:
         "logs/data/fixture-{raw_subdir}.log",
     shell:
-        "hmogbench data fixture {params.dataset} --raw-dir resources/fixtures --count {params.images} > {log} 2>&1"
+        "hmogbench data fixture {params.dataset} --raw-dir {params.raw_dir} --count {params.images} > {log} 2>&1"
 
 
 rule prepare_all_data:
     """Every set of `datasets` in the config."""
     input:
-        expand("results/data/{dataset}/manifest.json", dataset=config["datasets"]),
+        expand(paths.MANIFEST, dataset=config["datasets"]),
 
 
 localrules:

@@ -9,8 +9,8 @@ rule real_features:
     input:
         real_test,
     output:
-        features="results/features/{space}/{dataset}/real.npy",
-        meta="results/features/{space}/{dataset}/real.json",
+        features=fill(paths.REAL_FEATURES, ext="npy"),
+        meta=fill(paths.REAL_FEATURES, ext="json"),
     params:
         images=config["eval_images"],
         device=config["device"],
@@ -31,23 +31,25 @@ rule real_features:
 rule evaluate:
     """Every seed of one (dataset, model) in every space: results/metrics/<space>/<dataset>/<model>/seed<N>.json."""
     input:
-        generators=expand("results/runs/{{dataset}}/{{model}}/seed{seed}/generator.pt", seed=SEEDS),
+        generators=expand(paths.GENERATOR, seed=SEEDS, allow_missing=True),
         real=real_test,
-        real_features=expand("results/features/{space}/{{dataset}}/real.{ext}", space=SPACES, ext=("npy", "json")),
+        real_features=expand(paths.REAL_FEATURES, space=SPACES, ext=("npy", "json"), allow_missing=True),
     output:
-        metrics=expand("results/metrics/{space}/{{dataset}}/{{model}}/seed{seed}.json", space=SPACES, seed=SEEDS),
-        grids=[report(f"results/grids/{{dataset}}/{{model}}/seed{seed}.png", caption="../report/grid.rst",
-                      category="{dataset}", subcategory="{model}",
-                      labels={"figure": "sample grid", "model": "{model}", "seed": str(seed)}) for seed in SEEDS],
-        samples=kept_outputs("keep_samples", "results/samples/{{dataset}}/{{model}}/seed{seed}.{ext}", seed=SEEDS),
-        features=kept_outputs("keep_features", "results/features/{space}/{{dataset}}/{{model}}/seed{seed}.{ext}",
-                              space=SPACES, seed=SEEDS),
+        metrics=expand(paths.METRICS, space=SPACES, seed=SEEDS, allow_missing=True),
+        grids=[report(fill(paths.GRID, seed=seed), caption="../report/grid.rst", category="{dataset}",
+                      subcategory="{model}", labels={"figure": "sample grid", "model": "{model}", "seed": str(seed)})
+               for seed in SEEDS],
+        samples=kept_outputs("keep_samples", paths.SAMPLES, seed=SEEDS),
+        features=kept_outputs("keep_features", paths.FAKE_FEATURES, space=SPACES, seed=SEEDS),
     params:
         images=config["eval_images"],
         device=config["device"],
         spaces=" ".join(SPACES),
         options=evaluate_options,
         batch=config["feature_batch_size"],
+        real_features=per_job(paths.REAL_FEATURES, ext="npy"),  # {space}: filled by `hmogbench evaluate`
+        metrics=per_job(paths.METRICS),  # {space}, {seed}: filled by `hmogbench evaluate`
+        grids=per_job(paths.GRID),
     threads: threads_of("evaluate")
     resources:
         **resources_of("evaluate"),
@@ -57,7 +59,6 @@ rule evaluate:
         "logs/evaluate/{dataset}/{model}.log",
     shell:
         "exec hmogbench evaluate {input.generators} --spaces {params.spaces} --count {params.images}"
-        " --at-most-like {input.real} --real-features 'results/features/{{space}}/{wildcards.dataset}/real.npy'"
-        " --out 'results/metrics/{{space}}/{wildcards.dataset}/{wildcards.model}/seed{{seed}}.json'"
-        " --grid-out 'results/grids/{wildcards.dataset}/{wildcards.model}/seed{{seed}}.png'"
+        " --at-most-like {input.real} --real-features '{params.real_features}' --out '{params.metrics}'"
+        " --grid-out '{params.grids}'"
         " {params.options} --device {params.device} --batch-size {params.batch} --no-progress > {log} 2>&1"

@@ -1,6 +1,6 @@
 # Pictures of a workflow run for `snakemake --report`: per data set, each thesis table's regenerated-vs-published
 # agreement plot per feature space, each model's training curves over its seeds, each run's 8x8 sample grid
-# (written by rule evaluate) and the ME/HME interpretability figures (rules figures, figures_me).
+# (written by rule evaluate) and the ME/HME interpretability figures (rules figures_<family>, figures.smk).
 #   snakemake --cores 2 pictures --configfile config/smoke.yaml
 #   snakemake --report report.html pictures tables/mnist.diff.md --configfile config/smoke.yaml
 # Captions: workflow/report/*.rst (paths relative to this file), rendered with the run's config.
@@ -12,7 +12,7 @@ rule agreement_plot:
         table_metrics,
     output:
         report(
-            "results/plots/{dataset}/table{number}-{space}.png",
+            paths.AGREEMENT_PLOT,
             caption="../report/agreement.rst",
             category="{dataset}",
             subcategory="Table {number}",
@@ -36,10 +36,10 @@ rule agreement_plot:
 rule training_curves:
     """results/plots/<dataset>/<model>/curves.png: the losses of every seed's run of one (dataset, model)."""
     input:
-        expand("results/runs/{{dataset}}/{{model}}/seed{seed}/generator.pt", seed=SEEDS),  # complete runs only
+        expand(paths.GENERATOR, seed=SEEDS, allow_missing=True),  # complete runs only
     output:
         report(
-            "results/plots/{dataset}/{model}/curves.png",
+            paths.CURVES,
             caption="../report/curves.rst",
             category="{dataset}",
             subcategory="{model}",

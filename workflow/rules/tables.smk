@@ -7,11 +7,13 @@ rule tables:
     input:
         table_metrics,
     output:
-        tex="tables/{dataset}.tex",
-        md=report("tables/{dataset}.md", caption="../report/tables.rst", category="{dataset}", subcategory="tables",
-                  labels={"table": "regenerated tables", "format": "Markdown"}),
-        diff=report("tables/{dataset}.diff.md", caption="../report/diff.rst", category="{dataset}",
+        tex=fill(paths.TABLE, ext="tex"),
+        md=report(fill(paths.TABLE, ext="md"), caption="../report/tables.rst", category="{dataset}",
+                  subcategory="tables", labels={"table": "regenerated tables", "format": "Markdown"}),
+        diff=report(fill(paths.TABLE, ext="diff.md"), caption="../report/diff.rst", category="{dataset}",
                     subcategory="tables", labels={"table": "diff against the thesis", "format": "Markdown"}),
+    params:
+        out=lambda wildcards, output: Path(output.tex).parent,  # paths.TABLES_ROOT
     threads: 1
     resources:
         mem_mb=2000,
@@ -21,13 +23,13 @@ rule tables:
     log:
         "logs/tables/{dataset}.log",
     shell:
-        "hmogbench tables {wildcards.dataset} {input} --out-dir tables > {log} 2>&1"
+        "hmogbench tables {wildcards.dataset} {input} --out-dir {params.out} > {log} 2>&1"
 
 
 rule all_tables:
     """The tables of every data set in the config."""
     input:
-        expand("tables/{dataset}.diff.md", dataset=TABLE_SETS),
+        expand(paths.TABLE, dataset=TABLE_SETS, ext="diff.md"),
 
 
 localrules:
