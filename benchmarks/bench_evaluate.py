@@ -2,13 +2,13 @@
 side by side on this machine, then an estimate from the measured parts of a full evaluation on a GPU.
 Writes results/bench/evaluate_<device>.json and prints Markdown tables.
 
-    python benchmarks/bench_evaluate.py                                   # mnist-5k FC, 3 seeds, 64 images, CPU
-    python benchmarks/bench_evaluate.py --count 200 --seeds 2019 2020 --fid-weights W.pth
-    python benchmarks/bench_evaluate.py --device-peaks A100 --features-measured results/bench/features_cuda.json
-    python benchmarks/bench_evaluate.py --parts-from results/bench/evaluate_cpu.json --knn-measured KNN.json
+    python -m benchmarks.bench_evaluate                                   # mnist-5k FC, 3 seeds, 64 images, CPU
+    python -m benchmarks.bench_evaluate --count 200 --seeds 2019 2020 --fid-weights W.pth
+    python -m benchmarks.bench_evaluate --device-peaks A100 --features-measured results/bench/features_cuda.json
+    python -m benchmarks.bench_evaluate --parts-from results/bench/evaluate_cpu.json --knn-measured KNN.json
 
-(with hmogbench installed from this checkout, e.g. ``pip install -e .``; its ``hmogbench`` command is run
-next to this Python, else ``python -m hmogbench``).
+(the ``hmogbench`` command next to this Python is run where there is one, e.g. after ``pip install -e .``,
+else ``python -m hmogbench``).
 
 Part 1, measured: a tiny FC run per seed is trained (``--steps`` generator steps, mnist-5k; or ``--runs``
 given), the real test set's features are taken once per space (shared by both paths, timed apart), then
@@ -23,11 +23,11 @@ process counts, the evaluate path's parts from its log lines (sampling, features
 fd, knn_real_pct, knn_fake_pct (and kid_mean) per space and seed are checked to agree.
 
 Part 2, an estimate (not a measurement) of one (set, model) with 5 seeds x 2 spaces (thesis-inception,
-fid-inception) x 10,000 images on a GPU (``--device-peaks``, default H100 SXM from hmogbench.flops): features
+fid-inception) x 10,000 images on a GPU (``--device-peaks``, default H100 SXM from hmogbench.training.flops): features
 = images x inception_flops / (share x peak) or the images/s of a bench_features.py JSON (--features-measured),
 sampling = images x model_flops(cfg).generator / (share x peak), for a 32x32 (mnist) and a 64x64 (celeba)
 model; peak = the fp32 (CUDA-core) rate, since hmogbench's default precision is IEEE fp32 with TF32 off
-(hmogbench/device.py; --precision tf32/bf16 for the opt-in paths); FD, 5-NN (and KID when present) seconds
+(hmogbench/runtime/device.py; --precision tf32/bf16 for the opt-in paths); FD, 5-NN (and KID when present) seconds
 from bench_metrics.py's JSON (--metrics-measured, on the device it names: evaluate runs the FD on the CPU, the
 5-NN and KID on the GPU, so a CPU-measured 5-NN is pessimistic; --knn-measured takes it from a GPU's
 ``--knn-only`` JSON); start-up and network loading as measured here; a CUDA start assumed (--cuda-init-s).
@@ -49,8 +49,11 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import device_info, timed, write_record  # noqa: E402
+from benchmarks.lib.device_probe import device_info
+from benchmarks.lib.records import write_record
+from benchmarks.lib.standins import thesis_weights_file
+from benchmarks.lib.tables import evaluate_estimate_table, evaluate_measured_table
+from benchmarks.lib.timing import timed
 
 COMPARED = ("fd", "knn_real_pct", "knn_fake_pct", "kid_mean")  # kid_mean: checked too, where both have it
 RTOL = 1e-6
@@ -260,14 +263,13 @@ def compare(chain_pattern: str, evaluate_pattern: str, spaces, seeds) -> dict:
 
 def loading_seconds(fid_weights: Path | None, run: Path, device: torch.device, work: Path) -> dict:
     """Seconds to load the networks in this process (already importing hmogbench): one generator, and one
-    Inception network (fid-inception's weights, else bench_metrics.py's seeded stand-in of the same
-    architecture, as thesis-inception)."""
-    from bench_metrics import stand_in_thesis_weights
+    Inception network (fid-inception's weights, else a seeded stand-in of the thesis's architecture,
+    ``standins.thesis_weights_file``, as thesis-inception)."""
     from hmogbench.metrics import load_space
-    from hmogbench.sampling import load_generator
+    from hmogbench.training.sampling import load_generator
 
     space, weights = ("fid-inception", fid_weights) if fid_weights else ("thesis-inception",
-                                                                         stand_in_thesis_weights(work))
+                                                                         thesis_weights_file(work))
     generator_s, _ = timed(load_generator, run, device, device=device)
     inception_s, _ = timed(lambda: load_space(space, weights=weights, device=device), device=device)  # timed's device=
     return {"generator_s": round(generator_s, 3), "inception_s": round(inception_s, 3), "inception_space": space}
@@ -334,7 +336,7 @@ def metric_source(part: str, block: dict, record: dict, file: str) -> str:
 
 def feature_rate(args, peaks: dict) -> dict:
     """Images/s of one Inception space: bench_features.py's measured figure, else FLOPs / (share x peak)."""
-    from hmogbench.flops import inception_flops
+    from hmogbench.training.flops import inception_flops
 
     if args.features_measured:
         record = read_json(args.features_measured, "--features-measured")
@@ -353,8 +355,8 @@ def feature_rate(args, peaks: dict) -> dict:
 
 def sampling_seconds(args, size: int, images: int, peaks: dict) -> tuple[float, int]:
     """(seconds, FLOPs per sample) of the generator's forward passes: FLOPs / (share x peak)."""
-    from hmogbench.config import TrainConfig
-    from hmogbench.flops import model_flops
+    from hmogbench.training.config import TrainConfig
+    from hmogbench.training.flops import model_flops
 
     cfg = TrainConfig(model=args.model, dataset=ESTIMATE_SIZES[size], image_size=size, channels=1 if size == 32 else 3)
     g = model_flops(cfg).generator
@@ -388,7 +390,7 @@ def here_parts(measured: dict) -> dict:
 
 def estimate(args, measured: dict, here_device: str) -> dict:
     """Part 2: the full evaluation of one (set, model) on ``args.device_peaks``, per image size."""
-    from hmogbench.flops import DEVICE_PEAKS
+    from hmogbench.training.flops import DEVICE_PEAKS
 
     peaks, parts_here = DEVICE_PEAKS[args.device_peaks], here_parts(measured)
     rate, metrics = feature_rate(args, peaks), measured_metrics(args.metrics_measured, args.knn_measured,
@@ -415,49 +417,8 @@ def estimate(args, measured: dict, here_device: str) -> dict:
                        "shared by features and 5-NN/KID is not modelled)"}
 
 
-def measured_table(m: dict) -> list[str]:
-    """Markdown of part 1: both paths, and the evaluate path's parts."""
-    chain, ev, parts = m["old_chain"], m["evaluate"], m["evaluate"]["parts_from_log"]
-    n = len(m["seeds"])
-    lines = [f"Measured here: {m['set']} {m['model']}, {n} seeds x {len(m['spaces'])} spaces "
-             f"({', '.join(m['spaces'])}) x {m['count']} images, one process after the other.", "",
-             "| path | processes | wall s |", "|---|---|---|",
-             f"| old chain (sample, features, score --precomputed) | {chain['processes']} | {chain['wall_s']:.1f} |",
-             f"| hmogbench evaluate | {ev['processes']} | {ev['wall_s']:.1f} |", "",
-             "| part of the evaluate process | s |", "|---|---|",
-             f"| start-up (hmogbench --version / import hmogbench.evaluation) | "
-             f"{m['startup']['hmogbench_version_s']:.2f} / {m['startup']['import_evaluation_s']:.2f} |",
-             f"| loading: generator (one) / Inception (one) | {m['loading']['generator_s']:.2f} / "
-             f"{m['loading']['inception_s']:.2f} ({m['loading']['inception_space']}) |",
-             f"| sampling ({n} seeds) | {parts['sampling_s']:.1f} |"]
-    lines += [f"| features {s} | {v:.1f} |" for s, v in parts["features_s"].items()]
-    lines += [f"| scoring {s} (FD, KID, 5-NN; worker thread, overlapped) | {v:.1f} |"
-              for s, v in parts["scoring_s"].items()]
-    check = m["check"]
-    lines += ["", f"Same numbers: {check['same_numbers']} ({check['compared']} figures, {check['identical']} "
-                  f"identical, max relative difference {check['max_relative_difference']:.2e})."]
-    return lines
-
-
-def estimate_table(e: dict) -> list[str]:
-    """Markdown of part 2: the parts per image size, their sources, the totals."""
-    sizes = e["sizes"]
-    lines = [f"Estimate (not a measurement) on {e['gpu']}: {e['what']}.", "",
-             "| part | " + " | ".join(f"{s['image_size']}x{s['image_size']} s" for s in sizes) + " | source |",
-             "|---|" + "---|" * len(sizes) + "---|"]
-    for part in sizes[0]["parts_s"]:
-        lines.append(f"| {part} | " + " | ".join(f"{s['parts_s'][part]:.2f}" for s in sizes)
-                     + f" | {e['sources'][part]} |")
-    lines.append("| **total, serial** | " + " | ".join(f"**{s['total_serial_s']:.1f}**" for s in sizes) + " | sum |")
-    lines.append("| **total, scoring overlapped** | " + " | ".join(f"**{s['total_overlapped_s']:.1f}**" for s in sizes)
-                 + " | worker thread |")
-    lines += ["", *[f"Left out: {x}" for x in e["metrics_measured"]["missing"]],
-              *[f"Not included: {x}" for x in e["not_included"]]]
-    return lines
-
-
 def parse_args() -> argparse.Namespace:
-    from hmogbench.flops import DEVICE_PEAKS
+    from hmogbench.training.flops import DEVICE_PEAKS
 
     default_metrics = Path("results/bench/metrics_cpu.json")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -490,7 +451,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> None:
-    from hmogbench.device import prepare_device
+    from hmogbench.runtime.device import prepare_device
 
     args = parse_args()
     device = prepare_device(args.device)
@@ -506,7 +467,7 @@ def main() -> None:
             work = Path(args.work or tmp)
             measured = {**measure(args, work, device), "device": at_start["name"], "work": str(work)}
     est = estimate(args, measured, measured["device"])
-    print("\n".join(["", *measured_table(measured), "", *estimate_table(est)]), flush=True)
+    print(f"\n{evaluate_measured_table(measured)}\n\n{evaluate_estimate_table(est)}", flush=True)
     record = {"benchmark": "evaluate: old per-step chain vs one hmogbench evaluate process; GPU estimate",
               "measured": measured, "estimate": est,
               "what_is_what": f"'measured': wall seconds on {measured['device']} (this record's device); "

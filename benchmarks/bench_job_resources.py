@@ -1,8 +1,8 @@
 """What the workflow's jobs really need on this CPU: peak RSS and wall time of real `hmogbench` jobs, each run as a
-subprocess under ``/usr/bin/time`` (the table behind hmogbench/job_resources.py). Writes
+subprocess under ``/usr/bin/time`` (the table behind hmogbench/workflow/job_resources.py). Writes
 results/bench/job_resources_cpu.json after every measurement and prints a Markdown table.
 
-    python benchmarks/bench_job_resources.py            # ~4-5 minutes on 2 CPU cores
+    python -m benchmarks.bench_job_resources            # ~4-5 minutes on 2 CPU cores
 
 Rows: data prepare (CelebA 5,000-image subset, MNIST-5k); the smoke grid's train job (FC and HME-L-2, 2 seeds,
 batch 16, 32x32, 3 steps); FC 32x32 at batch 128 with 1 and 2 torch threads; the largest HME-L of the CelebA
@@ -19,12 +19,11 @@ import json
 import os
 import re
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchmarks.lib.tables import job_resources_table
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path("/work/shared/data")
@@ -80,7 +79,8 @@ def evaluate_row(tmp: Path, name: str, *, runs: list[Path], real: str, space: st
                  channels: int, model: str, real_features: str, weights: Path | None) -> dict:
     cmd = ["hmogbench", "evaluate", *map(str, runs), "--spaces", space, "--count", str(count),
            "--at-most-like", real, "--real-features", real_features,
-           "--out", str(tmp / "metrics" / name / "{space}" / "seed{seed}.json"), "--device", "cpu", "--batch-size", "100",
+           "--out", str(tmp / "metrics" / name / "{space}" / "seed{seed}.json"), "--device", "cpu",
+           "--batch-size", "100",
            "--no-progress"] + (["--weights", f"{space}={weights}"] if weights else [])
     m = measure(cmd, tmp / f"{name}.log")
     return {"job": "evaluate", "name": name, "model": model, "spaces": [space], "eval_images": count,
@@ -94,14 +94,6 @@ def prepare_row(tmp: Path, name: str, dataset: str, images: int, extra: list[str
     m = measure(cmd, tmp / f"{name}.log")
     return {"job": "prepare", "name": name, "dataset": dataset, "dataset_images": images, "device": "cpu",
             "wall_s": m["wall_s"], "peak_rss_mb": m["peak_rss_mb"]}
-
-
-def table(rows: list[dict]) -> str:
-    lines = ["| job | name | peak RSS MB | wall s | s/step | startup s |", "|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['job']} | {r['name']} | {r['peak_rss_mb']:.0f} | {r['wall_s']:.1f} | "
-                     f"{r.get('s_per_step', '')} | {r.get('startup_s', '')} |")
-    return "\n".join(lines)
 
 
 def measure_training(tmp: Path, add, keep, have_celeba: bool) -> None:
@@ -158,8 +150,8 @@ def measure_evaluation(tmp: Path, add, have_celeba: bool) -> str | None:
 def main() -> None:
     import torch
 
-    from common import device_info
-    from hmogbench.provenance import provenance, write_json_atomic
+    from benchmarks.lib.device_probe import device_info
+    from benchmarks.lib.records import write_record
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "results/bench/job_resources_cpu.json"))
@@ -167,14 +159,15 @@ def main() -> None:
                         help="keep the rows already in --out (by name) and measure only the missing ones")
     args = parser.parse_args()
     old = {r["name"]: r for r in json.loads(Path(args.out).read_text())["rows"]} if args.resume else {}
-    header = {"what": "peak RSS (MB, /usr/bin/time %M) and wall seconds of real hmogbench jobs on the CPU",
-              "device": device_info(torch.device("cpu")), "provenance": provenance(vars(args))}
+    cpu = torch.device("cpu")
+    at_start = device_info(cpu)
+    what = "peak RSS (MB, /usr/bin/time %M) and wall seconds of real hmogbench jobs on the CPU"
     rows: list[dict] = []
     skipped: list[str] = []
 
     def add(row: dict) -> None:  # each row is on disk the moment it is measured
         rows.append(row)
-        write_json_atomic(args.out, {**header, "rows": rows, "skipped": skipped})
+        write_record(args.out, {"what": what, "rows": rows, "skipped": skipped}, vars(args), cpu, at_start)
         print(f"{row['job']:14s} {row['name']:28s} {row['peak_rss_mb']:8.0f} MB {row['wall_s']:7.1f} s", flush=True)
 
     def keep(name: str) -> bool:
@@ -191,8 +184,8 @@ def main() -> None:
     skipped.extend([why_not] if why_not else [])
     for r in rows:
         r.pop("features_path", None)
-    write_json_atomic(args.out, {**header, "rows": rows, "skipped": skipped})
-    print(table(rows))
+    write_record(args.out, {"what": what, "rows": rows, "skipped": skipped}, vars(args), cpu, at_start)
+    print(job_resources_table({"rows": rows}))
     print(f"-> {args.out}")
 
 

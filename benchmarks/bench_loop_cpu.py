@@ -1,9 +1,9 @@
 """CPU speed of the training loop: a reference revision against the working tree, side by side in one run.
 
-    python benchmarks/bench_loop_cpu.py                        # 930d7a6 vs the working tree, 3 rounds (~5 min)
-    python benchmarks/bench_loop_cpu.py --candidate 930d7a6    # one revision against itself: the method's noise
-    python benchmarks/bench_loop_cpu.py --concurrent --threads 1 --rounds 8   # both trees at once, a core each
-    python benchmarks/bench_loop_cpu.py --smoke --out /tmp/loop_cpu.json   # CI: tiny, checks the mechanics only
+    python -m benchmarks.bench_loop_cpu                        # 930d7a6 vs the working tree, 3 rounds (~5 min)
+    python -m benchmarks.bench_loop_cpu --candidate 930d7a6    # one revision against itself: the method's noise
+    python -m benchmarks.bench_loop_cpu --concurrent --threads 1 --rounds 8   # both trees at once, a core each
+    python -m benchmarks.bench_loop_cpu --smoke --out /tmp/loop_cpu.json   # CI: tiny, checks the mechanics only
 
 The figure is seconds per generator step (5 critic steps + 1 generator step, WGAN-GP) of the project's own loop on
 the CPU, after warm-up steps; the last step (it writes the checkpoint and generator.pt) is not timed. Cases:
@@ -13,7 +13,8 @@ the CPU, after warm-up steps; the last step (it writes the checkpoint and genera
 Both get the same synthetic uint8 images (N, C, H, W), made on the CPU from seed 0.
 
 Each tree (the reference materialised by ``git archive`` into a temporary folder; the working tree: the repository
-root, or --candidate REV, materialised too) is measured in a child process with cwd and PYTHONPATH = that tree, so
+root, or --candidate REV, materialised too) is measured in a child process (``benchmarks/loop_child.py``, run as
+a file) with cwd and PYTHONPATH = that tree, so
 ``import hmogbench`` is that tree's code (the child reports ``hmogbench.__file__``; the parent checks it lies in the
 tree). Rounds interleave: for each round, each case: reference, then working. Torch threads are fixed (--threads,
 set in the child and as OMP_NUM_THREADS). Per case: the median over rounds of each round's median s/step, and
@@ -22,9 +23,9 @@ the acceptance bar "on the CPU nothing gets slower"). The per-round figures and 
 processes on the machine move the figures (the record has the load average at start and end): on a loaded box,
 2 OpenMP threads can stall each other, --threads 1 is steadier; compare ratios only within one run.
 
-Writes results/bench/loop_cpu.json (atomically, after every measurement) with the device, versions, the lock's
-hash, git commit and date (``common.write_record``). Exit status 0 whatever the verdict (a measurement); 1 if a
-measurement failed (recorded in the file); 2 if the reference revision is not in the repository.
+Writes results/bench/loop_cpu.json (atomically, after every measurement) with the device, versions, the lock's hash,
+git commit and date (``benchmarks.lib.records.write_record``). Exit status 0 whatever the verdict (a measurement); 1
+if a measurement failed (recorded in the file) or a revision is not in the repository (one line, nothing written).
 """
 
 from __future__ import annotations
@@ -38,14 +39,16 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 from pathlib import Path
 
+from benchmarks.lib.tables import loop_table
+from benchmarks.loop_child import MARKER
+
 ROOT = Path(__file__).resolve().parent.parent
+CHILD = Path(__file__).resolve().with_name("loop_child.py")
 REFERENCE = "930d7a6"  # the code before the training rewrite (hmogbench/train.py + batched.py)
 THRESHOLD = 0.97
-MARKER = "BENCH_LOOP_CPU_RESULT "
-# steps: timed generator steps. Both cases are ~150 GFLOP a generator step (hmogbench.flops), ~1.5-2 s on 2
+# steps: timed generator steps. Both cases are ~150 GFLOP a generator step (hmogbench.training.flops), ~1.5-2 s on 2
 # unloaded cores: a child trains warm-up + steps + 1 generator steps, ~15-20 s
 CASES = {
     "fc32": {"model": "FC", "image_size": 32, "channels": 1, "batch_size": 64, "seeds": [2019],
@@ -57,85 +60,22 @@ SMOKE = {"batch_size": 8, "warmup": 1, "steps": 1}  # 3 generator steps a child
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# the child: runs inside one tree (cwd and PYTHONPATH = that tree); imports nothing from this repository but
-# hmogbench
-
-
-def _isolate() -> None:
-    """Drop the editable install's import finder: it would serve a module the tree lacks (hmogbench.training in
-    the reference tree) from the installed working tree. PYTHONPATH (the tree) then answers every hmogbench import."""
-    sys.meta_path[:] = [f for f in sys.meta_path if not getattr(f, "__module__", "").startswith("__editable__")]
-
-
-def _tree_api():
-    """(training module, train_from_config, train_seeds) of the tree this child runs in: hmogbench.training where the
-    tree has it (after the rewrite), else hmogbench.train (before it). Two revisions are compared: both are known."""
-    import importlib
-
-    import hmogbench
-
-    package = Path(hmogbench.__file__).parent
-    name = "hmogbench.training" if (package / "training").is_dir() or (package / "training.py").exists() \
-        else "hmogbench.train"
-    module = importlib.import_module(name)
-    return module, module.train_from_config, module.train_seeds
-
-
-def child(spec: dict) -> dict:
-    """Train ``spec``'s case once; seconds of each timed generator step (wall, and this process's CPU time)."""
-    import torch
-
-    torch.set_num_threads(spec["threads"])
-    _isolate()
-    import hmogbench
-    from hmogbench.config import TrainConfig
-
-    module, train_from_config, train_seeds = _tree_api()
-    total = spec["warmup"] + spec["steps"] + 1
-    cfg = TrainConfig.from_dict({"model": spec["model"], "image_size": spec["image_size"],
-                                 "channels": spec["channels"], "batch_size": spec["batch_size"], "steps": total,
-                                 "checkpoint_every": 10 ** 9, "log_every": 10, "device": "cpu",
-                                 "seed": spec["seeds"][0]})
-    data = torch.randint(0, 256, (max(4 * spec["batch_size"], 512), spec["channels"], spec["image_size"],
-                                  spec["image_size"]), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
-    walls: list[float] = []
-    cpus: list[float] = []
-
-    def on_step(step: int) -> None:
-        walls.append(time.perf_counter())
-        cpus.append(time.process_time())
-
-    with tempfile.TemporaryDirectory() as tmp:
-        walls.append(time.perf_counter())
-        cpus.append(time.process_time())
-        if len(spec["seeds"]) == 1:
-            train_from_config(cfg, data, tmp, progress=False, on_step=on_step)
-        else:
-            train_seeds(cfg, spec["seeds"], data, tmp, progress=False, batch_mode="loop", on_step=on_step)
-    if len(walls) != total + 1:
-        raise RuntimeError(f"on_step ran {len(walls) - 1} times for {total} generator steps")
-    timed = range(spec["warmup"], spec["warmup"] + spec["steps"])
-    wall = [walls[i + 1] - walls[i] for i in timed]
-    cpu = [cpus[i + 1] - cpus[i] for i in timed]
-    return {"hmogbench_file": hmogbench.__file__, "module": module.__name__, "module_file": module.__file__,
-            "torch_threads": torch.get_num_threads(),
-            "s_per_step_median": statistics.median(wall), "s_per_step_mean": statistics.fmean(wall),
-            "cpu_s_per_step_median": statistics.median(cpu), "steps_s": wall}
-
-
-# ---------------------------------------------------------------------------------------------------------------
 # the parent
 
 
-def materialise(rev: str, dest: Path) -> str:
-    """Extract revision ``rev`` of this repository into ``dest`` (``git archive``: works in any clone that has the
-    commit); returns its full hash. Exits with a one-line error when the revision is not there."""
+def commit_of(rev: str) -> str:
+    """The full hash of revision ``rev`` of this repository; exits with a one-line error when it is not there."""
     found = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
                            capture_output=True, text=True)
     if found.returncode != 0:
         sys.exit(f"bench_loop_cpu: revision {rev!r} is not in the repository at {ROOT} (a shallow clone? "
                  "`git fetch --unshallow`)")
-    sha = found.stdout.strip()
+    return found.stdout.strip()
+
+
+def materialise(sha: str, dest: Path) -> str:
+    """Extract commit ``sha`` of this repository into ``dest`` (``git archive``: works in any clone that has the
+    commit); returns ``sha``."""
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", sha], capture_output=True,
                              check=True)
     with tarfile.open(fileobj=io.BytesIO(archive.stdout), mode="r:") as tar:
@@ -149,7 +89,7 @@ def start_child(tree: Path, case: dict, threads: int, cpus: set[int] | None = No
            "MKL_NUM_THREADS": str(threads), "PYTHONDONTWRITEBYTECODE": "1"}
     spec = {**case, "threads": threads}
     pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
-    return subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)], cwd=tree,
+    return subprocess.Popen([sys.executable, str(CHILD), json.dumps(spec)], cwd=tree,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=pin)
 
 
@@ -220,18 +160,10 @@ def case_figures(name: str, samples: dict[str, list[dict]]) -> dict:
     return figures
 
 
-def print_table(results: dict) -> None:
-    from tabulate import tabulate
-
-    rows = []
-    for name, f in results.items():
-        spread = f"{min(f['round_ratios']):.3f}-{max(f['round_ratios']):.3f}" if f["round_ratios"] else "-"
-        verdict = {True: "ok", False: f"SLOWER (< {THRESHOLD})", None: "not measured"}[f["ok"]]
-        rows.append([name, f["reference"]["s_per_step_median"], f["working"]["s_per_step_median"], f["ratio"],
-                     f["ratio_best"], spread, verdict])
-    print(tabulate(rows, headers=["case", "reference s/step", "working s/step", "ratio ref/work",
-                                  "best rounds' ratio", "round ratios", "verdict"], tablefmt="github"))
-    for name, f in results.items():
+def print_verdicts(record: dict) -> None:
+    """The table of every case (``tables.loop_table``), then one VERDICT line per case."""
+    print(loop_table(record))
+    for name, f in record["results"].items():
         print(f"VERDICT {name}: " + ("not measured" if f["ok"] is None else
                                      f"{'ok' if f['ok'] else 'SLOWER'}: ratio {f['ratio']} "
                                      f"{'>=' if f['ok'] else '<'} {THRESHOLD}"))
@@ -248,7 +180,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
     parser.add_argument("--smoke", action="store_true", help="tiny (batch 8, 3 generator steps, 1 round): CI")
     parser.add_argument("--out", default=str(ROOT / "results" / "bench" / "loop_cpu.json"))
-    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.smoke:
         args.rounds = 1
@@ -280,23 +211,23 @@ def measure(args: argparse.Namespace, trees: dict[str, Path], record: dict, save
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.child:
-        print(MARKER + json.dumps(child(json.loads(args.child))), flush=True)
-        return 0
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    ref_sha = commit_of(args.reference)  # before anything slow: a missing revision is one line at once
+    candidate_sha = commit_of(args.candidate) if args.candidate else None
     import torch
-    from common import device_info, write_record
+
+    from benchmarks.lib.device_probe import device_info
+    from benchmarks.lib.records import write_record
 
     device = torch.device("cpu")
     torch.set_num_threads(args.threads)
     at_start = device_info(device)
     with tempfile.TemporaryDirectory(prefix="bench_loop_cpu-") as tmp:
-        ref_sha = materialise(args.reference, Path(tmp) / "reference")
+        materialise(ref_sha, Path(tmp) / "reference")
         trees = {"reference": Path(tmp) / "reference", "working": ROOT}
         working = {"source": "working tree", "path": str(ROOT)}
         if args.candidate:
             trees["working"] = Path(tmp) / "candidate"
-            working = {"source": "revision", "revision": materialise(args.candidate, trees["working"])}
+            working = {"source": "revision", "revision": materialise(candidate_sha, trees["working"])}
         record = {"benchmark": "CPU training loop: seconds per generator step, reference vs working tree",
                   "reference": {"revision": args.reference, "commit": ref_sha}, "working": working,
                   "threshold": THRESHOLD, "rounds": args.rounds, "threads": args.threads,
@@ -309,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         ok = measure(args, trees, record, save)
     record["complete"] = True
     save()
-    print_table(record["results"])
+    print_verdicts(record)
     print(f"-> {args.out}")
     return 0 if ok else 1
 

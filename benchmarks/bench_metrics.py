@@ -2,16 +2,15 @@
 on 2 x N x D features (seconds), and the Fréchet distance for D = 2048 (seconds), hmogbench's and
 pytorch-fid's on the same statistics. Writes JSON under results/bench/.
 
-    python benchmarks/bench_metrics.py [--device cuda] [--knn-n 10000] [--images 32]
-    python benchmarks/bench_metrics.py --device cuda --knn-only     # the GPU 5-NN figure alone (target: < 1 s)
-    python benchmarks/bench_metrics.py --fd-only                    # the Fréchet distances alone (CPU)
+    python -m benchmarks.bench_metrics [--device cuda] [--knn-n 10000] [--images 32]
+    python -m benchmarks.bench_metrics --device cuda --knn-only     # the GPU 5-NN figure alone (target: < 1 s)
+    python -m benchmarks.bench_metrics --fd-only                    # the Fréchet distances alone (CPU)
 
 The Fréchet distance: statistics of two sets of 4096 (full rank) and of 300 (rank-deficient) synthetic
 2048-d features with a decaying spectrum, like Inception's; for each, hmogbench's ``frechet_distance``,
 pytorch-fid's ``calculate_frechet_distance`` (``scipy.linalg.sqrtm``) and torch-fidelity's formula (the
 eigenvalues of the non-symmetric product), seconds and relative differences.
 
-(with hmogbench installed from this checkout, e.g. ``pip install -e .``, or PYTHONPATH=. from its root).
 The k-NN runs first so that the process's peak memory after it (process_peak_rss_mib) is the k-NN's.
 
 fid-inception needs its weights (--fid-weights, $HMOGBENCH_FID_WEIGHTS or resources/inception/; skipped
@@ -22,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import tempfile
 import time
 import warnings
@@ -31,9 +29,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hmogbench.device import prepare_device  # noqa: E402
-from common import device_info, timed, write_record  # noqa: E402
+from benchmarks.lib.device_probe import device_info
+from benchmarks.lib.records import write_record
+from benchmarks.lib.standins import thesis_weights_file
+from benchmarks.lib.tables import metrics_table
+from benchmarks.lib.timing import timed
 
 
 def bench_extraction(space: str, weights: Path | None, images: torch.Tensor, device: torch.device,
@@ -47,16 +47,6 @@ def bench_extraction(space: str, weights: Path | None, images: torch.Tensor, dev
             "seconds": round(seconds, 4), "images_per_s": round(len(images) / seconds, 2),
             "feature_dims": int(features.shape[1]),
             "weights": extractor.weights.as_dict() if extractor.weights else None}
-
-
-def stand_in_thesis_weights(folder: Path) -> Path:
-    import torchvision
-
-    torch.manual_seed(0)
-    model = torchvision.models.inception_v3(weights=None, aux_logits=True, init_weights=False, transform_input=True)
-    path = folder / "stand-in-inception_v3.pth"
-    torch.save(model.state_dict(), path)
-    return path
 
 
 def decaying_features(n: int, dims: int, seed: int, decay: float = 1.0) -> np.ndarray:
@@ -132,11 +122,58 @@ def frechet_figures(dims: int, repeats: int) -> dict:
     return {**bench_frechet(4096, dims, repeats), "rank_deficient": bench_frechet(300, dims, repeats)}
 
 
-def main() -> None:
+def knn_figures(n: int, dims: int, device: torch.device) -> dict:
+    """Seconds (wall, and this process's CPU) of the exact 5-NN on 2 x ``n`` x ``dims`` Inception-like features
+    (non-negative, one distribution: ~50%), its memory and result."""
     from hmogbench.metrics import knn_score
     from hmogbench.metrics.knn import DEFAULT_CHUNK_ELEMENTS
+
+    rng = np.random.default_rng(0)
+    real = np.abs(rng.normal(0.4, 0.3, (n, dims))).astype(np.float32)
+    fake = np.abs(rng.normal(0.4, 0.3, (n, dims))).astype(np.float32)
+    if device.type == "cuda":
+        knn_score(real[:256], fake[:256], 5, device=device)  # warm-up: CUDA context, cuBLAS handles
+    cpu_start = time.process_time()
+    seconds, knn = timed(knn_score, real, fake, 5, device=device)
+    cpu_seconds = time.process_time() - cpu_start
+    chunk = max(1, DEFAULT_CHUNK_ELEMENTS.get(device.type, 2 ** 24) // (2 * n))
+    figures = {"n_per_set": n, "dims": dims, "k": 5, "seconds": round(seconds, 2),
+               "process_cpu_seconds": round(cpu_seconds, 2), "chunk_rows": chunk,
+               "distance_chunk_mib": round(chunk * 2 * n * 8 / 2 ** 20, 1), "real_pct": knn.real_pct,
+               "fake_pct": knn.fake_pct}
+    if device.type == "cuda":
+        figures["peak_gpu_mib"] = round(torch.cuda.max_memory_allocated(device) / 2 ** 20, 1)
+    figures["process_peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(f"5-NN 2 x {n} x {dims}: {seconds:.2f} s ({cpu_seconds:.1f} s of CPU time in this process)")
+    return figures
+
+
+def extraction_figures(args: argparse.Namespace, device: torch.device) -> dict:
+    """Images/s per space: fid-inception (its weights; skipped without them), thesis-inception (seeded stand-in
+    weights of the same architecture: same speed), pixels."""
     from hmogbench.metrics.weights import resolve_weights
 
+    images = torch.randint(0, 256, (args.images, 3, args.image_size, args.image_size),
+                           generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
+    extraction = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            fid_weights = resolve_weights("fid-inception", args.fid_weights).path
+        except FileNotFoundError as exc:
+            extraction["fid-inception"] = {"skipped": str(exc)}
+        else:
+            extraction["fid-inception"] = bench_extraction("fid-inception", fid_weights, images, device,
+                                                           args.batch_size)
+        extraction["thesis-inception"] = bench_extraction("thesis-inception", thesis_weights_file(Path(tmp)),
+                                                          images, device, args.batch_size)
+        extraction["thesis-inception"]["weights"] = "seeded stand-in (same architecture and speed)"
+    extraction["pixels"] = bench_extraction("pixels", None, images, device, args.batch_size)
+    for space, figures in extraction.items():
+        print(f"{space}: {figures.get('images_per_s', figures.get('skipped'))} images/s")
+    return extraction
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="auto", help="auto (cuda if available, else cpu), cpu, cuda[:N]")
     parser.add_argument("--images", type=int, default=32, help="images per feature-extraction timing")
@@ -153,62 +190,30 @@ def main() -> None:
     parser.add_argument("--out", help="JSON file (default: results/bench/metrics_<device type>.json; "
                                       "with --knn-only: knn_<device type>.json; with --fd-only: "
                                       "metrics_fd_cpu.json)")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    from hmogbench.runtime.device import prepare_device
+
+    args = parse_args()
     if args.fd_only:
-        at_start = device_info(torch.device("cpu"))
-        record = {"frechet_distance": frechet_figures(args.knn_dim, args.fd_repeats),
-                  "torch_threads": torch.get_num_threads()}
+        device = torch.device("cpu")
+        at_start = device_info(device)
+        record = {"frechet_distance": frechet_figures(args.knn_dim, args.fd_repeats)}
         out = Path(args.out or "results/bench/metrics_fd_cpu.json")
-        print(f"-> {write_record(out, record, vars(args), torch.device('cpu'), at_start)}")
-        return
-    device = prepare_device(args.device)  # hmogbench/device.py: auto resolved, TF32 off unless $HMOGBENCH_TF32=1
-    at_start = device_info(device)
-    out = Path(args.out or f"results/bench/{'knn' if args.knn_only else 'metrics'}_{device.type}.json")
-
-    rng = np.random.default_rng(0)  # Inception-like features (non-negative), one distribution: ~50%
-    real = np.abs(rng.normal(0.4, 0.3, (args.knn_n, args.knn_dim))).astype(np.float32)
-    fake = np.abs(rng.normal(0.4, 0.3, (args.knn_n, args.knn_dim))).astype(np.float32)
-    if device.type == "cuda":
-        knn_score(real[:256], fake[:256], 5, device=device)  # warm-up: CUDA context, cuBLAS handles
-    cpu_start = time.process_time()
-    seconds, knn = timed(knn_score, real, fake, 5, device=device)
-    cpu_seconds = time.process_time() - cpu_start
-    n = 2 * args.knn_n
-    chunk = max(1, DEFAULT_CHUNK_ELEMENTS.get(device.type, 2 ** 24) // n)
-    knn_figures = {"n_per_set": args.knn_n, "dims": args.knn_dim, "k": 5, "seconds": round(seconds, 2),
-                   "process_cpu_seconds": round(cpu_seconds, 2),
-                   "chunk_rows": chunk, "distance_chunk_mib": round(chunk * n * 8 / 2 ** 20, 1),
-                   "real_pct": knn.real_pct, "fake_pct": knn.fake_pct}
-    if device.type == "cuda":
-        knn_figures["peak_gpu_mib"] = round(torch.cuda.max_memory_allocated(device) / 2 ** 20, 1)
-    knn_figures["process_peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    print(f"5-NN 2 x {args.knn_n} x {args.knn_dim}: {seconds:.2f} s ({cpu_seconds:.1f} s of CPU time in this process)")
-    if args.knn_only:
-        print(f"-> {write_record(out, {'knn': knn_figures}, vars(args), device, at_start)}")
-        return
-
-    images = torch.randint(0, 256, (args.images, 3, args.image_size, args.image_size),
-                           generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
-    extraction = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            fid_weights = resolve_weights("fid-inception", args.fid_weights).path
-        except FileNotFoundError as exc:
-            extraction["fid-inception"] = {"skipped": str(exc)}
-        else:
-            extraction["fid-inception"] = bench_extraction("fid-inception", fid_weights, images, device,
-                                                           args.batch_size)
-        extraction["thesis-inception"] = bench_extraction("thesis-inception", stand_in_thesis_weights(Path(tmp)),
-                                                          images, device, args.batch_size)
-        extraction["thesis-inception"]["weights"] = "seeded stand-in (same architecture and speed)"
-    extraction["pixels"] = bench_extraction("pixels", None, images, device, args.batch_size)
-    for space, figures in extraction.items():
-        print(f"{space}: {figures.get('images_per_s', figures.get('skipped'))} images/s")
-
-    record = {"feature_extraction": extraction, "knn": knn_figures,
-              "frechet_distance": frechet_figures(args.knn_dim, args.fd_repeats),
-              "torch_threads": torch.get_num_threads()}
-    print(f"-> {write_record(out, record, vars(args), device, at_start)}")
+    else:
+        device = prepare_device(args.device)  # auto resolved, TF32 off unless $HMOGBENCH_TF32=1
+        at_start = device_info(device)
+        out = Path(args.out or f"results/bench/{'knn' if args.knn_only else 'metrics'}_{device.type}.json")
+        record = {"knn": knn_figures(args.knn_n, args.knn_dim, device)}  # first: the peak RSS below is its
+        if not args.knn_only:
+            record.update(feature_extraction=extraction_figures(args, device),
+                          frechet_distance=frechet_figures(args.knn_dim, args.fd_repeats))
+    record["torch_threads"] = torch.get_num_threads()
+    write_record(out, record, vars(args), device, at_start)
+    print(metrics_table(record))
+    print(f"-> {out}")
 
 
 if __name__ == "__main__":

@@ -53,12 +53,12 @@ def test_documented_command_dry_runs_as_written(tmp_path, command):
     assert out.returncode == 0, f"{where}: `{command}` -n failed:\n{out.stdout[-2000:]}{out.stderr[-3000:]}"
 
 
-BENCHMARK_LINE = re.compile(r"(?:python3?|bash) benchmarks/[\w./-]+[^`\n#|]*")
+BENCHMARK_LINE = re.compile(r"(?:python3? -m benchmarks\.[\w.]+|bash benchmarks/[\w./-]+)[^`\n#|]*")
 
 
 def documented_benchmark_lines(text: str) -> list[str]:
-    """The `python[3] benchmarks/...` and `bash benchmarks/...` command lines a document prints (code blocks,
-    comments, inline code), trailing comments cut off."""
+    """The `python[3] -m benchmarks.<module> ...` and `bash benchmarks/...` command lines a document prints (code
+    blocks, comments, inline code), trailing comments cut off."""
     return sorted({m.group(0).strip() for m in BENCHMARK_LINE.finditer(text)})
 
 
@@ -67,28 +67,31 @@ BENCHMARK_LINES = sorted({line for doc in DOCUMENTS if doc.endswith(".md")
 
 
 def test_the_readme_prints_the_benchmark_commands():
-    assert any("benchmarks/gpu_check.py" in line for line in BENCHMARK_LINES), BENCHMARK_LINES
-    assert any("benchmarks/bench_loop_cpu.py" in line for line in BENCHMARK_LINES), BENCHMARK_LINES
-    assert documented_benchmark_lines("`python3 benchmarks/a.py --x 1`  # no\nbash benchmarks/b.sh | tee") == [
-        "bash benchmarks/b.sh", "python3 benchmarks/a.py --x 1"]
+    assert any("-m benchmarks.gpu_check" in line for line in BENCHMARK_LINES), BENCHMARK_LINES
+    assert any("-m benchmarks.bench_loop_cpu" in line for line in BENCHMARK_LINES), BENCHMARK_LINES
+    assert documented_benchmark_lines("`python3 -m benchmarks.a --x 1`  # no\nbash benchmarks/b.sh | tee") == [
+        "bash benchmarks/b.sh", "python3 -m benchmarks.a --x 1"]
 
 
 @pytest.mark.parametrize("line", BENCHMARK_LINES)
 def test_documented_benchmark_line_parses_as_written(line):
-    """A dry run of a benchmark line (the real ones need minutes, or a GPU): a script's --help works and offers
-    every option the line uses; a shell script parses (``bash -n``) and exists."""
+    """A dry run of a benchmark line (the real ones need minutes, or a GPU): a module's --help works (run as
+    written, ``python -m`` from the repository root) and offers every option the line uses; a shell script parses
+    (``bash -n``) and exists."""
     words = shlex.split(line)
-    script = ROOT / words[1]
-    assert script.is_file(), f"README: `{line}`: {words[1]} does not exist"
     if words[0] == "bash":
+        script = ROOT / words[1]
+        assert script.is_file(), f"`{line}`: {words[1]} does not exist"
         out = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
-        assert out.returncode == 0, f"README: `{line}`: {out.stderr}"
+        assert out.returncode == 0, f"`{line}`: {out.stderr}"
         return
-    out = subprocess.run([sys.executable, str(script), "--help"], cwd=ROOT, capture_output=True, text=True,
+    module = words[2]
+    assert (ROOT / f"{module.replace('.', '/')}.py").is_file(), f"`{line}`: no module {module}"
+    out = subprocess.run([sys.executable, "-m", module, "--help"], cwd=ROOT, capture_output=True, text=True,
                          timeout=300)
-    assert out.returncode == 0, f"README: `{line}`: --help failed:\n{out.stderr[-2000:]}"
-    for option in (w.split("=")[0] for w in words[2:] if w.startswith("--")):
-        assert option in out.stdout, f"README: `{line}`: {words[1]} has no option {option}"
+    assert out.returncode == 0, f"`{line}`: --help failed:\n{out.stderr[-2000:]}"
+    for option in (w.split("=")[0] for w in words[3:] if w.startswith("--")):
+        assert option in out.stdout, f"`{line}`: {module} has no option {option}"
 
 
 @pytest.mark.system

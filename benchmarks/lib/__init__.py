@@ -1,0 +1,10 @@
+"""What the benchmark scripts share, one module per job (import the module you need; this file imports nothing):
+
+- ``timing``: device synchronisation, timing a call, timing the generator steps of a training run;
+- ``training``: the project's training loop as the workflow runs it (config, synthetic images, one run or a group);
+- ``processes``: S training processes at once on one device, started together at a file barrier;
+- ``device_probe``: what the figures were measured on, and the FLOP/s ceiling a lower bound divides by;
+- ``standins``: networks with random weights in the FID and thesis Inception architectures (throughput only);
+- ``records``: the JSON record with provenance, the JSON-lines log of gpu_check, error records;
+- ``tables``: Markdown tables of the stored records (torch-free: ``summarise`` renders docs/performance.md).
+"""
