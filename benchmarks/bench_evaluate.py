@@ -19,7 +19,7 @@ chain's samples are uint8 files). Both in the spaces pixels and fid-inception (t
 weights are found: ``--fid-weights``, $HMOGBENCH_FID_WEIGHTS or the usual places). Wall seconds of each path,
 process counts, the evaluate path's parts from its log lines (sampling, features per space, scoring: FD, KID,
 5-NN on its worker thread; the log gives 0.1 s), the process start-up (``hmogbench --version`` and ``python -c
-"import hmogbench.evaluation"``, best of 3) and the loading of the networks (in this process). The two paths'
+"import hmogbench.evaluation.job"``, best of 3) and the loading of the networks (in this process). The two paths'
 fd, knn_real_pct, knn_fake_pct (and kid_mean) per space and seed are checked to agree.
 
 Part 2, an estimate (not a measurement) of one (set, model) with 5 seeds x 2 spaces (thesis-inception,
@@ -291,7 +291,7 @@ def measure(args, work: Path, device: torch.device) -> dict:
     check = compare(chain["metrics"], evaluate["metrics"], spaces, seeds)
     say("start-up and network loading")
     startup = {"hmogbench_version_s": round(startup_seconds(hmog + ["--version"]), 3),
-               "import_evaluation_s": round(startup_seconds([sys.executable, "-c", "import hmogbench.evaluation"]), 3)}
+               "import_evaluation_s": round(startup_seconds([sys.executable, "-c", "import hmogbench.evaluation.job"]), 3)}
     return {"set": "mnist-5k", "model": runs[0].parent.name, "seeds": seeds, "spaces": spaces, "count": args.count,
             "fid_weights": str(fid_weights) if fid_weights else None, "setup_s": round_tree(setup),
             "old_chain": chain, "evaluate": evaluate, "check": check, "startup": startup,

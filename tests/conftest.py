@@ -24,14 +24,16 @@ FIRST = ("system", "reference", "unit")  # the order tests are handed out: long 
 
 
 def pytest_collection_modifyitems(config, items):
-    """Every test gets exactly one tier (``unit`` unless marked), and the system tier is collected first."""
+    """Every test gets exactly one tier (``unit`` unless marked); the system tier is collected first, then the
+    reference tier, then the unit tier, slow tests first within each."""
     for item in items:
         tiers = [t for t in TIERS if item.get_closest_marker(t)]
         if len(tiers) > 1:
             raise pytest.UsageError(f"{item.nodeid} is marked with several tiers: {tiers}")
         if not tiers:
             item.add_marker(pytest.mark.unit)
-    items.sort(key=lambda item: next(i for i, t in enumerate(FIRST) if item.get_closest_marker(t)))
+    items.sort(key=lambda item: (next(i for i, t in enumerate(FIRST) if item.get_closest_marker(t)),
+                                 item.get_closest_marker("slow") is None))
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from hmogbench.config import TrainConfig
-from hmogbench.objectives import WGANGP
+from hmogbench.training.config import TrainConfig
+from hmogbench.training.objectives import WGANGP
 from hmogbench.training import (CHECKPOINT, GENERATOR, LOSSES, RUN_INFO, NonFiniteLossError, StackedRuns,
                                 batching_unsupported, build_models, loop_settings, seed_dir, train_from_config,
                                 train_gan, train_group, train_seeds)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hmogbench.config_schema import SCHEMA_PATH, coerce, generated_values, main, render_schema
+from hmogbench.workflow.config_schema import SCHEMA_PATH, coerce, generated_values, main, render_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
@@ -19,7 +19,7 @@ def test_the_schema_is_generated_from_the_registries():
     """Regenerating the file gives it back unchanged, and the registries' values sit where the workflow reads."""
     assert SCHEMA_PATH == ROOT / "workflow" / "schemas" / "config.schema.yaml"
     text = SCHEMA_PATH.read_text(encoding="utf-8")
-    assert render_schema(text) == text, "stale: run python -m hmogbench.config_schema --write"
+    assert render_schema(text) == text, "stale: run python -m hmogbench.workflow.config_schema --write"
     values, props = generated_values(), SCHEMA["properties"]
     assert props["datasets"]["items"]["enum"] == values["datasets"]
     assert props["train_source"]["additionalProperties"]["enum"] == values["datasets"]

@@ -19,10 +19,10 @@ from hmogbench.data.check import verify
 from hmogbench.data.fixtures import make_fixture
 from hmogbench.data.prepare import prepare_dataset
 from hmogbench.data.raw import FIXTURE_FILE, Located, MemberReader, RawDataError, packaged_checksums
-from hmogbench.provenance import file_digest
+from hmogbench.runtime.provenance import file_digest
 from hmogbench.data.split import default_test_count, hashed_split
 from hmogbench.data.transforms import crop_resize, resize
-from hmogbench.images import ImageArrayDataset, embedded_mnist, load_training_images
+from hmogbench.data.images import ImageArrayDataset, embedded_mnist, load_training_images
 
 # sha256 of the prepared arrays from the official files (see test_idx_sets_prepare_...): a change in
 # decoding, resizing or the .npy layout shows up here, on any machine.

@@ -1,4 +1,4 @@
-"""The data-set registry (hmogbench/datasets.py) and the workflow's paths (hmogbench/paths.py): the entries are
+"""The data-set registry (hmogbench/registry/datasets.py) and the workflow's paths (hmogbench/workflow/paths.py): the entries are
 the thesis's sets and agree with their raw files and published tables, no other code lists the sets, and one
 new entry (plus its own code) is a new set for the catalog, the config schema, the grid, job sizes and the CLI."""
 
@@ -14,16 +14,16 @@ import numpy as np
 import pytest
 import yaml
 
-from hmogbench import datasets
-from hmogbench import job_resources as jr
-from hmogbench import paths
+from hmogbench.registry import datasets
+from hmogbench.workflow import job_resources as jr
+from hmogbench.workflow import paths
 from hmogbench.cli import build_parser
-from hmogbench.config_schema import SCHEMA_PATH, render_schema
+from hmogbench.workflow.config_schema import SCHEMA_PATH, render_schema
 from hmogbench.data import catalog
 from hmogbench.data.fixtures import make_fixture
 from hmogbench.data.prepare import prepare_dataset
-from hmogbench.datasets import Dataset, dataset_names, get_dataset, has_fixture, in_thesis
-from hmogbench.published import load_published
+from hmogbench.registry.datasets import Dataset, dataset_names, get_dataset, has_fixture, in_thesis
+from hmogbench.registry.published import load_published
 from hmogbench.tables.grid import run_settings, thesis_tables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,8 +97,8 @@ def _listings(path: Path) -> list[str]:
 
 def test_no_other_code_lists_the_sets(tmp_path):
     files = [*(ROOT / "hmogbench").rglob("*.py"), *(ROOT / "workflow").rglob("*.smk"), ROOT / "Snakefile"]
-    found = [hit for path in files if path != ROOT / "hmogbench" / "datasets.py" for hit in _listings(path)]
-    assert found == [], "derive these from hmogbench/datasets.py"
+    found = [hit for path in files if path != ROOT / "hmogbench" / "registry" / "datasets.py" for hit in _listings(path)]
+    assert found == [], "derive these from hmogbench/registry/datasets.py"
     probe = tmp_path / "probe.py"  # the check sees a mapping and a help text, not a docstring
     probe.write_text('"""mnist, celeba and flowers."""\n'
                      'SIZES = {"mnist": 32, "celeba": 64}\nHELP = "mnist, celeba or flowers"\n')
@@ -106,9 +106,9 @@ def test_no_other_code_lists_the_sets(tmp_path):
 
 
 def test_the_registry_paths_and_catalog_are_torch_free():
-    code = ("import sys, hmogbench.datasets, hmogbench.paths, hmogbench.config_schema, hmogbench.data.catalog as c, "
+    code = ("import sys, hmogbench.registry.datasets, hmogbench.workflow.paths, hmogbench.workflow.config_schema, hmogbench.data.catalog as c, "
             "hmogbench.tables.grid as g; c.get_spec('celeba'); g.run_settings('flowers'); "
-            "hmogbench.config_schema.generated_values(); sys.exit('torch' in sys.modules)")
+            "hmogbench.workflow.config_schema.generated_values(); sys.exit('torch' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
 
 

@@ -1,10 +1,10 @@
-"""One device and numerics policy (hmogbench/device.py): 'auto' resolved one way everywhere, the float32
+"""One device and numerics policy (hmogbench/runtime/device.py): 'auto' resolved one way everywhere, the float32
 switches set explicitly and recorded, the feature cache keyed by device type and precision."""
 
 import pytest
 import torch
 
-from hmogbench import device as policy
+from hmogbench.runtime import device as policy
 from hmogbench.cli import main
 from hmogbench.metrics.cache import cache_meta, cache_path
 from hmogbench.metrics.spaces import Extractor, effective_precision, get_space, to_unit
@@ -86,7 +86,7 @@ def test_every_command_takes_device_auto(tmp_path, argv, trained_run, capsys):
 
 @pytest.fixture
 def trained_run(tmp_path, tiny_images):
-    from hmogbench.config import TrainConfig
+    from hmogbench.training.config import TrainConfig
     from hmogbench.training import train_from_config
 
     cfg = TrainConfig.from_dict({"model": "FC", "steps": 1, "batch_size": 8, "device": "auto"}, "test")

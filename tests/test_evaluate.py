@@ -6,9 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from hmogbench import evaluation
+from hmogbench.evaluation import job as evaluation
 from hmogbench.cli import main
-from hmogbench.evaluation import EvaluationSettings, evaluate
+from hmogbench.evaluation.job import EvaluationSettings, evaluate
 
 SMOKE_MODELS = ("FC", "HME-5", "ME-32", "HME-L-2", "ME-L-4", "MADGAN-4", "MGAN-4", "MEGAN-4")  # config/smoke.yaml
 SEEDS = (2019, 2020)

@@ -9,10 +9,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hmogbench.config import TrainConfig
+from hmogbench.training.config import TrainConfig
 from hmogbench.models import ModelSpec, MultiHead, build_discriminator, gumbel_softmax
 from hmogbench.models.trunk import DISC_CHANNELS
-from hmogbench.objectives import MEGAN, build_objective
+from hmogbench.training.objectives import MEGAN, build_objective
 from hmogbench.training import LoopSettings, build_models, train_gan
 
 SIZES = [(32, 1), (64, 3)]

@@ -1,4 +1,4 @@
-"""The model-family registry (hmogbench.families): names round-trip, the workflow's wildcard, the generated schema
+"""The model-family registry (hmogbench.registry.families): names round-trip, the workflow's wildcard, the generated schema
 patterns and job_resources accept exactly its names, every family builds, counts and trains, and one new entry
 is enough for a new family."""
 
@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 import torch
-from hmogbench import families
-from hmogbench import job_resources as jr
-from hmogbench.config_schema import generated_values, render_schema
-from hmogbench.config import DEFAULT_D_STEPS, DEFAULT_STEPS, OBJECTIVES, TrainConfig
-from hmogbench.families import LEAF_KINDS, Family
-from hmogbench.flops import STEP_FLOPS, step_flops
+from hmogbench.registry import families
+from hmogbench.workflow import job_resources as jr
+from hmogbench.workflow.config_schema import generated_values, render_schema
+from hmogbench.training.config import DEFAULT_D_STEPS, DEFAULT_STEPS, OBJECTIVES, TrainConfig
+from hmogbench.registry.families import LEAF_KINDS, Family
+from hmogbench.training.flops import STEP_FLOPS, step_flops
 from hmogbench.models.generator import build_discriminator, build_generator
 from hmogbench.models.spec import COMPETITORS, FAMILIES, MIXTURES, ModelSpec
-from hmogbench.objectives import build_objective
-from hmogbench.params import head_parameter_count
+from hmogbench.training.objectives import build_objective
+from hmogbench.models.params import head_parameter_count
 
 ROOT = Path(__file__).resolve().parents[1]
 # names the registry must reject or not call canonical (wrong family, size, leaves, case, zero padding)
@@ -140,7 +140,7 @@ def test_every_family_builds_counts_and_answers_batchability(family):
 
 
 def test_the_registry_stays_torch_free():
-    code = ("import sys; from hmogbench import families; from hmogbench.interpret.outputs import figure_targets; "
+    code = ("import sys; from hmogbench.registry import families; from hmogbench.interpret.outputs import figure_targets; "
             "families.parse_name('HME-L-3'); families.name_pattern(); families.default_steps('MEGAN-4'); "
             "figure_targets(['mnist'], ['HME-5', 'FC'], [1]); assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

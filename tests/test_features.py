@@ -12,8 +12,8 @@ import torch.nn.functional as F
 import torchvision
 import torchvision.transforms.functional as TF
 
-from hmogbench import feature_spaces
-from hmogbench.feature_spaces import FeatureSpace, WeightsSource
+from hmogbench.registry import feature_spaces
+from hmogbench.registry.feature_spaces import FeatureSpace, WeightsSource
 from hmogbench.metrics.features import extract_features
 from hmogbench.metrics.score import fd_name
 from hmogbench.metrics.spaces import SPACES, Extractor, load_space, thesis_preprocess
@@ -128,6 +128,7 @@ def test_weights_are_looked_up_as_the_registry_says(no_weights_anywhere, tmp_pat
         resolve_weights("pixels")
 
 
+@pytest.mark.reference
 def test_fid_inception_loads_the_shared_weights_through_pytorch_fid(shared_data):
     weights = shared_data / "inception" / "pt_inception-2015-12-05-RECON-fcNaN.pth"
     before = (os.environ.get("TORCH_HOME"), torch.hub.get_dir())
@@ -232,7 +233,7 @@ def test_reduced_precision_is_opt_in_named_and_cached_apart(stand_in_weights):
     assert b.dtype == np.float32 and 0 < np.linalg.norm(b - a) / np.linalg.norm(a) < 0.05  # bf16 rounding
     assert fd_name(reference) == "FD (unverified weights)"  # stand-in weights
     assert fd_name(fast) == "FD (unverified weights) [bf16 features]"
-    # the cache key names the device type and the precision the network ran in (hmogbench/device.py's policy)
+    # the cache key names the device type and the precision the network ran in (hmogbench/runtime/device.py's policy)
     assert (cache_meta(batch, reference)["precision"], cache_meta(batch, reference)["device_type"]) == ("fp32", "cpu")
     assert cache_meta(batch, fast) == {**cache_meta(batch, reference), "precision": "bf16"}
     assert load_space("thesis-inception", weights=path, precision="tf32").precision == "fp32"  # no TF32 on a CPU

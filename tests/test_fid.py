@@ -86,6 +86,7 @@ SMALL_CASES = {  # (real, fake) feature sets, D = 12
 }
 
 
+@pytest.mark.reference
 @pytest.mark.parametrize("case", SMALL_CASES)
 def test_equals_pytorch_fid_and_the_exact_value_on_singular_covariances(case):
     x, y = SMALL_CASES[case]

@@ -15,17 +15,17 @@ import pytest
 import torch
 
 from hmogbench.cli import main
-from hmogbench.config import TrainConfig
+from hmogbench.training.config import TrainConfig
 from hmogbench.interpret.gating_stats import (block_score, block_statistic, expected_shares, gate_correlation,
                                               gate_covariance, inside_shares, lca_depths)
 from hmogbench.interpret.mixture import Mixture
 from hmogbench.interpret.outputs import figure_targets, output_files
-from hmogbench.interpret.report import make_figures
+from hmogbench.interpret.figures import make_figures
 from hmogbench.interpret.responses import node_average_responses, soft_counts, top_indices, weighted_average
 from hmogbench.interpret.truncation import truncate_least_likely
 from hmogbench.models.generator import build_generator
 from hmogbench.models.spec import ModelSpec
-from hmogbench.provenance import torch_save_atomic
+from hmogbench.runtime.provenance import torch_save_atomic
 from hmogbench.training import build_models, train_from_config
 
 ROOT = Path(__file__).resolve().parents[1]

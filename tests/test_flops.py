@@ -2,8 +2,8 @@
 
 import pytest
 
-from hmogbench.config import TrainConfig
-from hmogbench.flops import device_peaks, measured_step_flops, model_flops, step_flops
+from hmogbench.training.config import TrainConfig
+from hmogbench.training.flops import device_peaks, measured_step_flops, model_flops, step_flops
 
 
 def test_forward_flops_of_the_32x32_trunk_and_critic_by_hand():

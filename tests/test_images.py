@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from hmogbench.images import embedded_mnist, load_image_array, load_training_images
+from hmogbench.data.images import embedded_mnist, load_image_array, load_training_images
 
 
 def test_embedded_mnist_is_a_fixed_disjoint_split():

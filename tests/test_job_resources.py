@@ -1,5 +1,5 @@
-"""hmogbench.job_resources: torch-free, fits the smoke grid on a 2-CPU node, grows with the job, covers what
-benchmarks/bench_job_resources.py measured, and its FLOP table agrees with hmogbench.flops."""
+"""hmogbench.workflow.job_resources: torch-free, fits the smoke grid on a 2-CPU node, grows with the job, covers what
+benchmarks/bench_job_resources.py measured, and its FLOP table agrees with hmogbench.training.flops."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from hmogbench import job_resources as jr
-from hmogbench.datasets import get_dataset
+from hmogbench.workflow import job_resources as jr
+from hmogbench.registry.datasets import get_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 MEASURED = ROOT / "results" / "bench" / "job_resources_cpu.json"
@@ -24,7 +24,7 @@ PAPER_TRAIN = dict(model="HME-L-5", image_size=64, channels=3, batch_size=128, s
 
 
 def test_torch_free():
-    code = ("import sys, hmogbench.job_resources as r; "
+    code = ("import sys, hmogbench.workflow.job_resources as r; "
             "r.train_resources(model='HME-L-5', image_size=64, channels=3, batch_size=128, steps=10, seeds=5, "
             "device='auto', train_images=1000); "
             "r.evaluate_resources(model='MADGAN-64', image_size=32, channels=1, seeds=2, spaces=['fid-inception'], "
@@ -107,8 +107,8 @@ def test_unknown_sizes_take_the_family_largest():
 
 def test_flop_table_agrees_with_hmogbench_flops():
     pytest.importorskip("torch")
-    from hmogbench.config import TrainConfig
-    from hmogbench.flops import inception_flops, model_flops, step_flops
+    from hmogbench.training.config import TrainConfig
+    from hmogbench.training.flops import inception_flops, model_flops, step_flops
     from hmogbench.models.spec import ModelSpec
     from hmogbench.tables.grid import paper_models
 

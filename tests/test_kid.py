@@ -54,6 +54,7 @@ def test_one_subset_of_all_points_is_the_double_loop():
         double_loop_mmd2(x, y, degree=2, coef0=0.5), rel=1e-12)
 
 
+@pytest.mark.reference
 def test_equals_torch_fidelitys_formula_with_its_subset_draws():
     real, fake = gaussian(2, 60, dim=16), gaussian(3, 45, dim=16, shift=0.2)
     result = kid_score(real, fake, subsets=9, subset_size=20, seed=2020)
@@ -65,6 +66,7 @@ def test_equals_torch_fidelitys_formula_with_its_subset_draws():
     assert other.mean == pytest.approx(torch_fidelity_kid(real, fake, 9, 20, 7)[0], rel=1e-12)
 
 
+@pytest.mark.reference
 def test_subset_draws_are_torch_fidelitys():
     draws = subset_indices(50, 40, 3, 10, seed=5)
     rng = np.random.RandomState(5)
@@ -73,6 +75,7 @@ def test_subset_draws_are_torch_fidelitys():
         assert np.array_equal(fake_idx, rng.choice(40, 10, replace=False))
 
 
+@pytest.mark.reference
 def test_defaults_are_torch_fidelitys_and_the_subset_size_is_capped():
     real, fake = gaussian(4, 30), gaussian(5, 50)
     result = kid_score(real, fake)

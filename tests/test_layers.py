@@ -24,9 +24,11 @@ The contract:
    a "cycle".  Whether the name asked for is defined by then is the order of the ``__init__``'s own imports,
    which any test importing the package catches.
 2. Layers (import-linter's "layers" contract): a module may import modules of its own layer or of lower
-   layers, never of a higher one.  ``LAYER_CONTRACT`` below assigns every module to a layer; every module
-   must be matched by it (a new module cannot escape the contract), the longest matching row wins.
-3. No function or method in ``hmogbench/training/`` is longer than ``MAX_TRAINING_FUNCTION_LINES`` lines.
+   layers, never of a higher one.  ``LAYERS`` names, top to bottom, the packages each layer holds (a folder of
+   ``hmogbench/`` is one package, in one layer); ``*.cli`` puts every package's command-line part in the top
+   layer.  Every module must be matched (a new folder cannot escape the contract), and every rule must match a
+   module.
+3. No function or method in ``hmogbench/`` or ``benchmarks/`` is longer than ``MAX_FUNCTION_LINES`` lines.
 
 ``HMOGBENCH_LAYERS_ROOT=/path/to/a/copy/of/hmogbench`` points the repository checks at another tree (the
 package is still called ``hmogbench``), e.g. to see them fail on a planted violation.  The checker functions
@@ -37,6 +39,7 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,66 +49,31 @@ PACKAGE = "hmogbench"
 ROOT = Path(os.environ.get("HMOGBENCH_LAYERS_ROOT", Path(__file__).resolve().parents[1] / PACKAGE))
 THIS_FILE = "tests/test_layers.py"
 
-# Top to bottom.  A module may import its own layer and the layers below it, never one above it.
+# Top to bottom: (layer, what it is, its rules).  A module may import its own layer and the layers below it,
+# never one above it.  A rule "x.*" matches the module x (a package's __init__) and everything below it; "*.cli"
+# matches every package's cli.py; a rule without "*" matches that one module.  The longest matching rule wins
+# (an exact rule, "*.cli" included, beats a "*" rule of the same length).
 LAYERS = (
-    "cli",  # command entry points: argument parsing, dispatch to the commands
-    "workflow",  # workflow glue: what one Snakemake rule runs, the report pictures built from the tables
-    "training",  # training / metrics / tables (siblings): the training loop, evaluation metrics, thesis tables
-    "models",  # models and everything a model or a run is defined by: specs, configs, objectives, data sets
-    "base",  # provenance and base utilities: atomic writes, device policy, locked environment, signals
+    ("cli", "the command line: hmogbench.cli assembles each package's cli.py",
+     ("hmogbench.cli", "hmogbench.__main__", "*.cli")),
+    ("jobs", "what one command does end to end: evaluate runs, draw a run's figures, run the toy experiments",
+     ("hmogbench.evaluation.*", "hmogbench.interpret.*", "hmogbench.toy.*")),
+    ("pictures", "every picture: agreement with the thesis, curves, sample grids, the interpretability figures",
+     ("hmogbench.pictures.*",)),
+    ("stages", "train, measure, tabulate: the training loop and its config, the metrics, the thesis tables",
+     ("hmogbench.training.*", "hmogbench.metrics.*", "hmogbench.tables.*")),
+    ("parts", "what a run is made of: the networks, the image sets, the workflow's paths, schema and job sizes",
+     ("hmogbench.models.*", "hmogbench.data.*", "hmogbench.workflow.*")),
+    ("runtime", "what every command runs on: device, locked environment, provenance and atomic writes, signals",
+     ("hmogbench.runtime.*",)),
+    ("registry", "the torch-free definitions everything derives from, the published numbers, __version__",
+     ("hmogbench.registry.*", "hmogbench.resources.*", "hmogbench")),
 )
+LAYER_NAMES = tuple(name for name, _, _ in LAYERS)
+LAYER_CONTRACT = {rule: name for name, _, rules in LAYERS for rule in rules}  # rule -> layer
 
-# Module -> layer.  "x.*" matches the module x (a package's __init__) and everything below it; a row
-# without ".*" matches that one module only.  The longest matching row wins.
-LAYER_CONTRACT = {
-    # --- cli ------------------------------------------------------------------------------------------
-    "hmogbench.cli": "cli",
-    "hmogbench.__main__": "cli",
-    "hmogbench.data.cli": "cli",  # each add_*_parser is a sub-command of `hmogbench`
-    "hmogbench.interpret.cli": "cli",
-    "hmogbench.metrics.cli": "cli",
-    "hmogbench.report.cli": "cli",
-    "hmogbench.tables.cli": "cli",
-    # --- workflow glue --------------------------------------------------------------------------------
-    "hmogbench.evaluation": "workflow",  # `hmogbench evaluate`: sampling + metrics + sample grid of a run
-    "hmogbench.job_resources": "workflow",  # the scheduler resources of a workflow job (workflow/rules)
-    "hmogbench.report.*": "workflow",  # pictures of a benchmark run, drawn from tables, losses, samples
-    # --- training / metrics / tables ------------------------------------------------------------------
-    "hmogbench.training.*": "training",
-    "hmogbench.progress": "training",  # what the training loop prints (uses config and model specs)
-    "hmogbench.progress_images": "training",  # samples.png / TensorBoard at each training checkpoint
-    "hmogbench.sampling": "training",  # trained generators back from disk, samples from them
-    "hmogbench.metrics.*": "training",
-    "hmogbench.tables.*": "training",
-    "hmogbench.interpret.*": "training",
-    "hmogbench.toy.*": "training",  # the toy experiments train with the one training loop
-    # --- models ---------------------------------------------------------------------------------------
-    "hmogbench.models.*": "models",
-    "hmogbench.objectives": "models",
-    "hmogbench.config": "models",
-    "hmogbench.config_schema": "models",
-    "hmogbench.families": "models",  # new module (model families), may not exist yet
-    "hmogbench.flops": "models",  # FLOPs counted from the models' shapes (job_resources uses the formula)
-    "hmogbench.params": "models",  # the Param. column: parameter counts of the heads
-    "hmogbench.feature_spaces": "models",  # the feature-space registry, as data (metrics and tables use it)
-    "hmogbench.data.*": "models",  # preparation of the image sets
-    "hmogbench.images": "models",  # training image arrays: prepared arrays or the embedded sample (hmogbench.data)
-    # --- provenance / base ----------------------------------------------------------------------------
-    "hmogbench": "base",  # hmogbench/__init__.py: __version__ only
-    "hmogbench.provenance": "base",
-    "hmogbench.lock": "base",
-    "hmogbench.device": "base",
-    "hmogbench.stop_signals": "base",
-    "hmogbench.published": "base",  # the published thesis tables (resources/thesis_tables.csv)
-    "hmogbench.datasets": "base",  # the data-set registry, as data (published, catalog, grid, workflow read it)
-    "hmogbench.paths": "base",  # the workflow's paths (workflow/rules, the CLI)
-    "hmogbench.resources.*": "base",
-}
-
-# Rows allowed to match no module (none: every row names a module that exists).
-TRANSITIONAL_ROWS: set[str] = set()
-
-MAX_TRAINING_FUNCTION_LINES = 60
+MAX_FUNCTION_LINES = 60
+LONG_FUNCTION_FOLDERS = (PACKAGE, "benchmarks")  # beside each other in the repository (ROOT.parent)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -316,18 +284,22 @@ def find_cycles(edges: list[Edge]) -> list[tuple[list[str], list[Edge], list[str
     return found
 
 
+def _rule_length(rule: str, module: str) -> float | None:
+    """How specific ``rule`` is for ``module`` (longer wins), or None if it does not match."""
+    if rule.startswith("*."):
+        return len(module) + 0.5 if module.endswith(rule[1:]) else None
+    if rule.endswith(".*"):
+        prefix = rule[:-2]
+        return len(prefix) if module == prefix or module.startswith(prefix + ".") else None
+    return len(rule) + 0.5 if module == rule else None  # an exact rule beats a ".*" rule of the same module
+
+
 def layer_of(module: str, contract: dict[str, str] = LAYER_CONTRACT) -> str | None:
-    """The layer of the longest contract row matching ``module``; ``None`` if no row matches."""
-    best, best_length = None, -1
-    for row, layer in contract.items():
-        if row.endswith(".*"):
-            prefix = row[:-2]
-            matches = module == prefix or module.startswith(prefix + ".")
-            length = len(prefix)
-        else:
-            matches = module == row
-            length = len(row) + 0.5  # an exact row beats a ".*" row of the same module
-        if matches and length > best_length:
+    """The layer of the longest contract rule matching ``module``; ``None`` if no rule matches."""
+    best, best_length = None, -1.0
+    for rule, layer in contract.items():
+        length = _rule_length(rule, module)
+        if length is not None and length > best_length:
             best, best_length = layer, length
     return best
 
@@ -336,7 +308,7 @@ def unassigned(modules, contract: dict[str, str] = LAYER_CONTRACT) -> list[str]:
     return sorted(m for m in modules if layer_of(m, contract) is None)
 
 
-def layer_violations(edges: list[Edge], contract=LAYER_CONTRACT, layers=LAYERS) -> list[Edge]:
+def layer_violations(edges: list[Edge], contract=LAYER_CONTRACT, layers=LAYER_NAMES) -> list[Edge]:
     """The edges from a module to a module of a higher layer."""
     rank = {layer: i for i, layer in enumerate(layers)}  # 0 = top
     bad = []
@@ -390,7 +362,7 @@ def _describe_cycles(cycles) -> str:
     return "\n".join(lines)
 
 
-def _describe_violations(violations: list[Edge], contract=LAYER_CONTRACT, layers=LAYERS) -> str:
+def _describe_violations(violations: list[Edge], contract=LAYER_CONTRACT) -> str:
     return "\n".join(
         f"  {e.where()}: {e.source} [{layer_of(e.source, contract)}] imports {e.target} "
         f"[{layer_of(e.target, contract)}]"
@@ -417,21 +389,17 @@ def test_every_module_is_in_the_layer_contract():
     missing = unassigned(discover(ROOT, PACKAGE))
     if missing:
         _fail(
-            f"modules in no layer of LAYER_CONTRACT ({THIS_FILE}):\n  " + "\n  ".join(missing) + "\n"
-            f"Add a row for each (a module, or 'package.*' for a whole package) in the layer its imports fit: "
-            f"top to bottom {' > '.join(LAYERS)}; a module may import its own layer and the ones below."
+            f"modules in no layer of LAYERS ({THIS_FILE}):\n  " + "\n  ".join(missing) + "\n"
+            f"Put each in the package of the layer its imports fit (or add its package to that layer's rules): "
+            f"top to bottom {' > '.join(LAYER_NAMES)}; a module may import its own layer and the ones below."
         )
 
 
-def test_every_contract_row_matches_a_module():
+def test_every_contract_rule_matches_a_module():
     modules = discover(ROOT, PACKAGE)
-    stale = sorted(
-        row
-        for row in LAYER_CONTRACT
-        if row not in TRANSITIONAL_ROWS and not any(layer_of(m, {row: "x"}) for m in modules)
-    )
+    stale = sorted(rule for rule in LAYER_CONTRACT if not any(layer_of(m, {rule: "x"}) for m in modules))
     if stale:
-        _fail(f"rows of LAYER_CONTRACT ({THIS_FILE}) that match no module any more: {stale}; remove them")
+        _fail(f"rules of LAYERS ({THIS_FILE}) that match no module any more: {stale}; remove them")
 
 
 def test_no_import_cycles(edges):
@@ -449,26 +417,24 @@ def test_layers(edges):
     violations = layer_violations(edges)
     if violations:
         _fail(
-            f"imports from a lower layer into a higher one (layers top to bottom: {' > '.join(LAYERS)}):\n"
+            f"imports from a lower layer into a higher one (layers top to bottom: {' > '.join(LAYER_NAMES)}):\n"
             f"{_describe_violations(violations)}\n"
             "Fix the import: move the code the lower module needs down into its layer (or lower), or pass it "
-            "in from the caller. Only if the importing module itself sits in the wrong layer, move its row in "
-            f"LAYER_CONTRACT ({THIS_FILE}) -- never to hide a real upward dependency."
+            "in from the caller. Only if the importing module itself sits in the wrong package, move it (its "
+            f"folder says its layer, LAYERS in {THIS_FILE}) -- never to hide a real upward dependency."
         )
 
 
-def test_training_functions_are_short():
-    folder = ROOT / "training"
-    if not folder.is_dir():
-        _fail(
-            f"{folder} is missing: hmogbench.training is to replace hmogbench/train.py and hmogbench/batched.py "
-            "(this test fails, not skips, until the package exists)"
-        )
-    offenders = long_functions(folder, MAX_TRAINING_FUNCTION_LINES, shown_from=ROOT.parent)
+@pytest.mark.parametrize("folder", LONG_FUNCTION_FOLDERS)
+def test_functions_are_short(folder):
+    path = ROOT.parent / folder if folder != PACKAGE else ROOT
+    if not path.is_dir():
+        _fail(f"{path} is missing (this test fails, not skips, without the folder)")
+    offenders = long_functions(path, MAX_FUNCTION_LINES, shown_from=ROOT.parent)
     if offenders:
         _fail(
-            f"functions in {PACKAGE}/training longer than {MAX_TRAINING_FUNCTION_LINES} lines (def line to last "
-            "line):\n  " + "\n  ".join(offenders) + "\nSplit each into named helpers."
+            f"functions in {folder}/ longer than {MAX_FUNCTION_LINES} lines (def line to last line):\n  "
+            + "\n  ".join(offenders) + "\nSplit each into named steps."
         )
 
 
@@ -597,14 +563,28 @@ def test_an_upward_import_is_a_violation_and_siblings_are_not(tmp_path):
     assert unassigned(discover(root), contract) == ["pkg.new"]
 
 
-def test_the_longest_contract_row_wins():
-    contract = {"p": "base", "p.m.*": "training", "p.m.cli": "cli", "p.m.cli.*": "workflow"}
+def test_the_longest_contract_rule_wins():
+    contract = {"p": "base", "p.m.*": "training", "*.cli": "cli", "p.m.cli.*": "workflow"}
     assert layer_of("p", contract) == "base"
     assert layer_of("p.m", contract) == "training"
     assert layer_of("p.m.score", contract) == "training"
-    assert layer_of("p.m.cli", contract) == "cli"
+    assert layer_of("p.m.cli", contract) == "cli"  # "*.cli" beats the package's "p.m.*"
+    assert layer_of("p.cli", contract) == "cli"
+    assert layer_of("p.m.client", contract) == "training"  # "*.cli" is the module cli, not a prefix
     assert layer_of("p.m.cli.sub", contract) == "workflow"
     assert layer_of("p.other", contract) is None  # "p" matches only the package's __init__
+
+
+def test_the_real_layers_catch_a_planted_upward_import(tmp_path):
+    copy = tmp_path / PACKAGE
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    device = copy / "runtime" / "device.py"
+    device.write_text(device.read_text(encoding="utf-8") + "\n\ndef _planted():\n    from ..training import loop\n")
+    violations = layer_violations(import_edges(copy, PACKAGE))
+    assert [(e.source, e.target, e.in_function) for e in violations] == [
+        ("hmogbench.runtime.device", "hmogbench.training.loop", True)
+    ]
+    assert "[runtime] imports hmogbench.training.loop [stages]" in _describe_violations(violations)
 
 
 def test_long_functions_are_named(tmp_path):

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-from hmogbench.lock import environment_yml, lock_record, mismatches, normalise, read_pins
-from hmogbench.provenance import provenance
+from hmogbench.runtime.lock import environment_yml, lock_record, mismatches, normalise, read_pins
+from hmogbench.runtime.provenance import provenance
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "requirements.lock"
@@ -90,12 +90,12 @@ def test_provenance_carries_the_lock_hash_versions_and_numerics():
 
 
 def test_the_documented_environment_command_writes_it(tmp_path):
-    """`python -m hmogbench.lock environment.yml` (environment.yml's header), into a scratch path."""
+    """`python -m hmogbench.runtime.lock environment.yml` (environment.yml's header), into a scratch path."""
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "hmogbench.lock", str(tmp_path / "environment.yml")],
+    out = subprocess.run([sys.executable, "-m", "hmogbench.runtime.lock", str(tmp_path / "environment.yml")],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "environment.yml").read_text() == (ROOT / "environment.yml").read_text()
-    assert "python -m hmogbench.lock environment.yml" in (ROOT / "environment.yml").read_text()
+    assert "python -m hmogbench.runtime.lock environment.yml" in (ROOT / "environment.yml").read_text()

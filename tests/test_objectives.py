@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from hmogbench.config import ConfigError, TrainConfig
-from hmogbench.objectives import gradient_penalty
+from hmogbench.training.config import ConfigError, TrainConfig
+from hmogbench.training.objectives import gradient_penalty
 from hmogbench.training import LoopSettings, build_models, train_gan
 
 

@@ -4,8 +4,8 @@ import pytest
 
 from hmogbench.cli import main
 from hmogbench.models import ModelSpec
-from hmogbench.params import format_count, head_parameter_count, parameter_rows
-from hmogbench.published import load_published
+from hmogbench.models.params import format_count, head_parameter_count, parameter_rows
+from hmogbench.registry.published import load_published
 
 
 def test_every_table_row_matches_the_printed_count():

@@ -2,7 +2,7 @@
 
 import re
 
-from hmogbench.published import load_published
+from hmogbench.registry.published import load_published
 
 CELL = re.compile(r"(\d+\.\d+)\s*(?:±|\\pm)\s*(\d+\.\d+)")
 

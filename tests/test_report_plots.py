@@ -7,10 +7,10 @@ import pytest
 from PIL import Image
 
 from hmogbench.cli import main
-from hmogbench.report.agreement import build_agreement, collect_agreement, save_agreement
-from hmogbench.report.curves import build_curves, read_run, save_curves
-from hmogbench.report.grid import save_sample_grid
-from hmogbench.report.style import FAMILY_COLOURS, family
+from hmogbench.pictures.agreement import build_agreement, collect_agreement, save_agreement
+from hmogbench.pictures.curves import build_curves, read_run, save_curves
+from hmogbench.pictures.grid import save_sample_grid
+from hmogbench.pictures.style import FAMILY_COLOURS, family
 from hmogbench.tables.grid import thesis_tables
 from tests.test_tables import record
 

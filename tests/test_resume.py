@@ -20,8 +20,8 @@ import pytest
 import torch
 
 from conftest import built_once
-from hmogbench import stop_signals
-from hmogbench.config import TrainConfig
+from hmogbench.runtime import stop_signals
+from hmogbench.training.config import TrainConfig
 from hmogbench.training import CHECKPOINT, GENERATOR, RUN_INFO, seed_dir, train_from_config, train_seeds
 from training_states import assert_same_training, load, tiny_images
 

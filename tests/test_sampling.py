@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from hmogbench.cli import main
-from hmogbench.config import TrainConfig
-from hmogbench.sampling import load_generator, sample_images, to_uint8
+from hmogbench.training.config import TrainConfig
+from hmogbench.training.sampling import load_generator, sample_images, to_uint8
 from hmogbench.training import train_from_config
 
 

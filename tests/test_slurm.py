@@ -94,6 +94,7 @@ def _table_rows(path: Path) -> list[str]:
     return [line for line in path.read_text().splitlines() if line.startswith("|")]
 
 
+@pytest.mark.slow
 def test_small_grid_through_slurm_equals_a_local_run(sbatch_log, tmp_path, shared_data, request):
     """The shared smoke run's grid (conftest.py) through `--profile profiles/slurm`: the same tables as that local
     run, one sbatch per job (evaluation: one per model, all seeds), sizes that fit a 2-CPU node, no GPU flags on a
@@ -175,6 +176,7 @@ job_resources: {{train: {{runtime: 1}}}}  # one minute: FC's first attempt runs 
 """
 
 
+@pytest.mark.slow  # ~4 min: SLURM's 1-minute limit, a retry, the plugin's polls
 def test_a_cancelled_and_a_timed_out_training_are_each_finished_by_one_invocation(sbatch_log, tmp_path):
     """One invocation: the MGAN-4 training is scancel'led while it runs, the FC training (longer) runs past its
     1-minute limit. Each writes a checkpoint on SIGTERM, fails, is resubmitted with more time and resumes;

@@ -1,4 +1,4 @@
-"""The feature-space registry (hmogbench/feature_spaces.py): its entries are consistent, everything that
+"""The feature-space registry (hmogbench/registry/feature_spaces.py): its entries are consistent, everything that
 names spaces reads them (CLI, workflow wildcard, tables, cache key; the config schema is generated from it,
 tests/test_config_schema.py), and a new space is one entry."""
 
@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from hmogbench import feature_spaces
+from hmogbench.registry import feature_spaces
 from hmogbench.cli import build_parser
-from hmogbench.config_schema import generated_values
-from hmogbench.feature_spaces import (PRECISION_NAMES, SPACES, VERIFIED_STATUSES, FeatureSpace, get_space,
+from hmogbench.workflow.config_schema import generated_values
+from hmogbench.registry.feature_spaces import (PRECISION_NAMES, SPACES, VERIFIED_STATUSES, FeatureSpace, get_space,
                                       in_table_order, spaces_with_weights, wildcard_pattern)
 from hmogbench.metrics import spaces as space_functions
 from hmogbench.metrics.cache import cache_meta
@@ -90,7 +90,7 @@ def test_the_workflow_wildcard_matches_exactly_the_registry_names():
 
 
 def test_the_registry_and_the_tables_import_no_torch():
-    code = ("import sys, hmogbench.feature_spaces, hmogbench.tables.collect; "
+    code = ("import sys, hmogbench.registry.feature_spaces, hmogbench.tables.collect; "
             "sys.exit('torch' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
 

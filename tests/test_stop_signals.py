@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from hmogbench.cli import main
-from hmogbench.config import TrainConfig
+from hmogbench.training.config import TrainConfig
 from hmogbench.training import CHECKPOINT, RUN_INFO, train_from_config
 
 
@@ -77,7 +77,7 @@ class Stopped(Exception):
 
 
 def test_a_signal_stops_evaluation_at_once_and_keeps_the_finished_records(tmp_path, monkeypatch):
-    from hmogbench import evaluation
+    from hmogbench.evaluation import job as evaluation
 
     assert main(["data", "prepare", "mnist-5k", "--out", str(tmp_path / "data"), "--no-progress"]) == 0
     test = tmp_path / "data" / "mnist-5k" / "test.npy"

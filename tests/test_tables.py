@@ -8,7 +8,7 @@ import pytest
 
 from hmogbench.tables.collect import aggregate, read_records
 from hmogbench.tables.compare import CLAIMS, agrees, published_numbers, spearman
-from hmogbench.datasets import dataset_names, in_thesis
+from hmogbench.registry.datasets import dataset_names, in_thesis
 from hmogbench.tables.grid import paper_models, thesis_tables
 from hmogbench.tables.render import rank_deficiency_note
 from hmogbench.tables.write import write_tables

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from hmogbench.config import ConfigError, TrainConfig
-from hmogbench.objectives import WGANGP
+from hmogbench.training.config import ConfigError, TrainConfig
+from hmogbench.training.objectives import WGANGP
 from hmogbench.training import (CHECKPOINT, GENERATOR, LOSSES, RUN_INFO, LoopSettings, NonFiniteLossError,
                                 ResumeError, build_models, train_from_config, train_gan, train_seeds)
 

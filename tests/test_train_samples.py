@@ -7,11 +7,11 @@ import pytest
 import torch
 from PIL import Image
 
-from hmogbench import progress_images
+from hmogbench.training import progress_images
 from hmogbench.cli import main
-from hmogbench.config import TrainConfig
-from hmogbench.progress_images import SAMPLES, TENSORBOARD_MISSING, samples_grid
-from hmogbench.sampling import load_generator
+from hmogbench.training.config import TrainConfig
+from hmogbench.training.progress_images import SAMPLES, TENSORBOARD_MISSING, samples_grid
+from hmogbench.training.sampling import load_generator
 from hmogbench.training import (GENERATOR, LOSSES, build_models, loop_settings, seed_dir, train_from_config, train_gan,
                                 train_seeds)
 from training_states import assert_same_training

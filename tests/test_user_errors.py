@@ -8,7 +8,7 @@ import pytest
 
 from hmogbench import __version__
 from hmogbench.cli import main
-from hmogbench.config import ConfigError, TrainConfig, parse_override
+from hmogbench.training.config import ConfigError, TrainConfig, parse_override
 from hmogbench.training import train_from_config
 
 # --- 1. config values are coerced by the field's type (YAML 1.1 reads 1e-4 as a string) ---------------------
@@ -118,7 +118,7 @@ def test_a_resumed_run_says_where_it_starts_and_no_lines_with_a_bar(tiny_images,
 
 
 def test_the_authors_full_length_is_named_as_such(capsys):
-    from hmogbench.progress import TrainProgress
+    from hmogbench.training.progress import TrainProgress
 
     hme5, mgan = TrainConfig(model="HME-5").to_dict(), TrainConfig(model="MGAN-4", steps=100).to_dict()
     TrainProgress("hme5", total=23_250, initial=0, bar=False).start(hme5, [2019], 23_250, 128, "cpu")
@@ -139,7 +139,7 @@ class Clock:
 
 
 def test_one_estimate_line_after_ten_steps_and_lines_every_60_s(capsys):
-    from hmogbench.progress import TrainProgress
+    from hmogbench.training.progress import TrainProgress
 
     clock = Clock()
     report = TrainProgress("r", total=100, initial=0, bar=False, every=1000, clock=clock)

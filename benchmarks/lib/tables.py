@@ -126,7 +126,7 @@ def evaluate_measured_table(m: dict) -> str:
              f"| old chain (sample, features, score --precomputed) | {chain['processes']} | {chain['wall_s']:.1f} |",
              f"| hmogbench evaluate | {ev['processes']} | {ev['wall_s']:.1f} |", "",
              "| part of the evaluate process | s |", "|---|---|",
-             f"| start-up (hmogbench --version / import hmogbench.evaluation) | "
+             f"| start-up (hmogbench --version / import hmogbench.evaluation.job) | "
              f"{m['startup']['hmogbench_version_s']:.2f} / {m['startup']['import_evaluation_s']:.2f} |",
              f"| loading: generator (one) / Inception (one) | {m['loading']['generator_s']:.2f} / "
              f"{m['loading']['inception_s']:.2f} ({m['loading']['inception_space']}) |",

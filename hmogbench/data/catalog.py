@@ -1,6 +1,6 @@
 """What each image set is made from: accepted raw layouts, checksums, download links, processing.
 
-The set's name, size, channels, split and titles are its entry in the registry (``hmogbench.datasets``),
+The set's name, size, channels, split and titles are its entry in the registry (``hmogbench.registry.datasets``),
 which names the ``RawFiles`` below that belong to it; ``get_spec`` joins the two into a ``DatasetSpec``.
 Raw files live under ``<raw_dir>/<Dataset.raw_subdir>/``. Each set lists its accepted *sources*
 (on-disk layouts) in order of preference; preparation uses the first one present, or the one named.
@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from ..datasets import Dataset, dataset_names, get_dataset
+from ..registry.datasets import Dataset, dataset_names, get_dataset
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import argparse
 
 from tabulate import tabulate
 
-from ..datasets import dataset_names, has_fixture
-from ..paths import DATA_ROOT, FIXTURE_ROOT
+from ..registry.datasets import dataset_names, has_fixture
+from ..workflow.paths import DATA_ROOT, FIXTURE_ROOT
 
 RAW_DIR = "resources/raw"
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..datasets import dataset_names, has_fixture
-from ..provenance import write_text_atomic
+from ..registry.datasets import dataset_names, has_fixture
+from ..runtime.provenance import write_text_atomic
 from .catalog import get_spec
 from .raw import FIXTURE_FILE, RawDataError, dataset_root
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..provenance import file_digest, provenance, write_json_atomic
+from ..runtime.provenance import file_digest, provenance, write_json_atomic
 from .catalog import DatasetSpec, get_spec
 from .idx import read_idx
 from .raw import Located, MemberReader, RawDataError, check_files, locate

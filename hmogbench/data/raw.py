@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from ..provenance import file_digest
+from ..runtime.provenance import file_digest
 from .catalog import DatasetSpec, Source
 
 FIXTURE_FILE = "FIXTURE.json"  # marks a synthetic stand-in in a data set's raw folder (see fixtures.py)

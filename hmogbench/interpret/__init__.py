@@ -4,9 +4,10 @@
 ``responses.py``    soft counts, node / leaf average responses, top-gate draws
 ``gating_stats.py`` covariance / correlation of the leaf gates and the block-diagonality score
 ``truncation.py``   the paper's sampling truncation (drop the least likely 25% of z)
-``plots.py``        the figures (matplotlib, Agg)
 ``outputs.py``      the names of the files a run gets (also read by the Snakemake rules)
-``report.py``       everything for one checkpoint: figures, figures.json, figures.md
+``settings.py``     the figures' settings and their defaults (torch-free)
+``figures.py``      everything for one checkpoint: figures (drawn by ``hmogbench.pictures.interpretability``),
+                    figures.json, figures.md
 ``cli.py``          ``hmogbench figures RUN_DIR --out DIR``
 
 Nothing heavy is imported here, so ``hmogbench.interpret.outputs`` stays cheap to import.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..device import DEVICE_HELP
+from ..runtime.device import DEVICE_HELP
 from .settings import default_settings, setting_help
 
 
@@ -27,8 +27,8 @@ def add_figures_parser(subparsers: argparse._SubParsersAction) -> argparse.Argum
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
-    from ..device import prepare_device
-    from .report import make_figures
+    from ..runtime.device import prepare_device
+    from .figures import make_figures
 
     device = str(prepare_device(args.device))
     settings = {name: getattr(args, name) for name in default_settings()}

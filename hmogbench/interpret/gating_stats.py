@@ -33,9 +33,9 @@ competition (negative) alike. 'positive' uses max(A_ij, 0) instead: the red squa
 out. It is fragile where gates are mostly negatively correlated (softmax gates), since it then rests
 on a few small entries.
 
-Caveat (see ``report.initial_generator``): the product-of-gates parametrisation makes the gate
+Caveat (see ``figures.initial_generator``): the product-of-gates parametrisation makes the gate
 covariance of an *untrained* tree block-shaped already (siblings share every gate above them), so B
-of a trained HME must be read against B of the same model at initialisation, which the report gives.
+of a trained HME must be read against B of the same model at initialisation, which figures.json gives.
 
 ME has no tree: its leaf index order is arbitrary, so its score under index order (the same
 formula, as if its K = 2^d leaves were the leaves of a tree) is a *control* that should be ~1,

@@ -6,8 +6,8 @@ such analysis for ME").
 
 from __future__ import annotations
 
-from .. import families
-from ..paths import FIGURE_DIR  # the workflow's layout, one folder per run
+from ..registry import families
+from ..workflow.paths import FIGURE_DIR  # the workflow's layout, one folder per run
 
 COMMON_FILES = (
     "leaf_responses.png",  # Fig. 5.10 / 5.18: each leaf's average generated image

@@ -1,6 +1,6 @@
 """The settings of the interpretability figures and their defaults, in one place (torch-free).
 
-``hmogbench figures``' options (interpret/cli.py), ``make_figures``' keywords (interpret/report.py) and the
+``hmogbench figures``' options (interpret/cli.py), ``make_figures``' keywords (interpret/figures.py) and the
 workflow's optional config mapping ``figures`` (workflow/rules/common.smk) all take their defaults from
 ``FIGURE_DEFAULTS``.
 """

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from .. import __version__
-from ..provenance import atomic_path
+from ..runtime.provenance import atomic_path
 from .features import extract_features
 from .spaces import FEATURE_CODE_VERSION, Extractor, FeatureSpace
 

@@ -8,8 +8,8 @@ import argparse
 import json
 import os
 
-from ..device import DEVICE_HELP
-from ..feature_spaces import SPACES, spaces_with_weights
+from ..registry.feature_spaces import SPACES, spaces_with_weights
+from ..runtime.device import DEVICE_HELP
 from .knn import RULES
 
 CACHE_ENV_VAR = "HMOGBENCH_FEATURE_CACHE"
@@ -117,8 +117,8 @@ def format_result(result: dict) -> str:
 
 
 def _default_device(requested: str | None) -> str:
-    """'auto' (or nothing) resolved, the float32 switches set: hmogbench/device.py's policy."""
-    from ..device import prepare_device
+    """'auto' (or nothing) resolved, the float32 switches set: hmogbench/runtime/device.py's policy."""
+    from ..runtime.device import prepare_device
 
     return str(prepare_device(requested))
 
@@ -176,7 +176,7 @@ def save_stats(args: argparse.Namespace) -> int:
     format; refused if OUT exists, as there) and the sidecar OUT.json (space, weights, images, provenance)."""
     from pathlib import Path
 
-    from ..provenance import provenance, write_json_atomic
+    from ..runtime.provenance import provenance, write_json_atomic
     from .cache import images_sha256
     from .fid import statistics
     from .score import space_meta
@@ -205,7 +205,7 @@ def save_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from ..provenance import provenance, write_json_atomic
+    from ..runtime.provenance import provenance, write_json_atomic
     from .kid import check_kid_options
     from .score import score
 
@@ -256,7 +256,7 @@ def add_features_parser(subparsers: argparse._SubParsersAction) -> argparse.Argu
 
 
 def cmd_features(args: argparse.Namespace) -> int:
-    from ..provenance import provenance
+    from ..runtime.provenance import provenance
     from .cache import images_sha256
     from .feature_files import read_sidecar, save_features
     from .score import space_meta

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..provenance import atomic_path, write_json_atomic
+from ..runtime.provenance import atomic_path, write_json_atomic
 
 
 def sidecar(path: str | Path) -> Path:

@@ -1,6 +1,6 @@
 """Image sets to score: a folder of image files, a uint8 .npy/.npz array, or an array in memory.
 
-All become a uint8 tensor (N, C, H, W), C = 1 (gray) or 3 (RGB), as ``hmogbench.images`` arrays are.
+All become a uint8 tensor (N, C, H, W), C = 1 (gray) or 3 (RGB), as ``hmogbench.data.images`` arrays are.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 from tqdm.auto import tqdm
 
-from ..images import to_nchw, load_image_array
+from ..data.images import to_nchw, load_image_array
 
 IMAGE_EXTENSIONS = {"bmp", "jpg", "jpeg", "pgm", "png", "ppm", "tif", "tiff", "webp"}  # pytorch-fid's
 GRAY_MODES = {"1", "L", "LA"}

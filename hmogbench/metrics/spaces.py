@@ -1,7 +1,7 @@
 """Feature spaces: each space's preprocessing and network, and ``load_space``, which puts them together.
 
 What defines a space (name, weights, dimension, precisions, which functions here it uses, ...) is its entry in
-the registry, hmogbench/feature_spaces.py (``SPACES``, ``FeatureSpace`` and ``get_space`` are re-exported here).
+the registry, hmogbench/registry/feature_spaces.py (``SPACES``, ``FeatureSpace`` and ``get_space`` are re-exported here).
 Every space maps images, uint8 (B, C, H, W) in [0, 255] or float (B, C, H, W) in [0, 1] with C = 1 or 3,
 to float32 features (B, D):
 
@@ -27,8 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..device import resolve_device, set_numerics, tf32_in_effect
-from ..feature_spaces import SPACES, FeatureSpace, get_space
+from ..registry.feature_spaces import SPACES, FeatureSpace, get_space
+from ..runtime.device import resolve_device, set_numerics, tf32_in_effect
 from .weights import WeightsInfo, pytorch_fid_hub, resolve_weights
 
 __all__ = ["FEATURE_CODE_VERSION", "PRECISIONS", "SPACES", "Extractor", "FeatureSpace", "effective_precision",
@@ -39,7 +39,7 @@ __all__ = ["FEATURE_CODE_VERSION", "PRECISIONS", "SPACES", "Extractor", "Feature
 # network has its registry entry's code_version (both are in the feature cache's key)
 FEATURE_CODE_VERSION = 1
 # opt-in speed: the networks under autocast in a lower precision (default fp32: the reference features), or in
-# float32 on TF32 tensor cores (GPU only; hmogbench/device.py sets the switches); the registry's PRECISION_NAMES
+# float32 on TF32 tensor cores (GPU only; hmogbench/runtime/device.py sets the switches); the registry's PRECISION_NAMES
 PRECISIONS = {"fp32": None, "tf32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

@@ -4,7 +4,7 @@ pytorch-fid writes them with ``--save-stats`` (``save_fid_stats``: mean and ``np
 features) and reads any ``.npz`` path as one. ``hmogbench score --save-stats IMAGES OUT.npz`` writes the same
 format, plus a sidecar OUT.json naming the feature space and weights; such a file is accepted as REAL (the FD
 only: the k-NN and KID need features). A ``.npz`` holding ``mu`` or ``sigma`` is a statistics file; any other
-``.npz`` is an image array (``hmogbench.images.load_image_array``).
+``.npz`` is an image array (``hmogbench.data.images.load_image_array``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..provenance import atomic_path, write_json_atomic
+from ..runtime.provenance import atomic_path, write_json_atomic
 from .feature_files import read_sidecar, sidecar
 from .fid import check_statistics
 

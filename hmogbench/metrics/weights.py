@@ -1,7 +1,7 @@
 """Network weights for the Inception feature spaces: where they are, whether they are the accepted files.
 
 Which files a space accepts and where they are looked for is the space's ``WeightsSource`` in the registry
-(hmogbench/feature_spaces.py). A weights file is *verified* when its sha256 is accepted there; any other file
+(hmogbench/registry/feature_spaces.py). A weights file is *verified* when its sha256 is accepted there; any other file
 still runs, but results computed with it are labelled "FD (unverified weights)". Nothing is downloaded unless
 asked for explicitly.
 """
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from ..feature_spaces import VERIFIED_STATUSES, WeightsSource, get_space, spaces_with_weights
-from ..provenance import file_digest
+from ..registry.feature_spaces import VERIFIED_STATUSES, WeightsSource, get_space, spaces_with_weights
+from ..runtime.provenance import file_digest
 
 DEFAULT_DIR = Path("resources") / "inception"  # relative to the working directory
 FID_WEIGHTS_NAME = get_space("fid-inception").weights.file_names[0]  # the one name pytorch-fid asks torch.hub for

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..registry.families import family_keys
 from .heads import HeadOutput, MultiHead, build_head
-from ..families import family_keys
 from .spec import ModelSpec
 from .trunk import ConvDiscriminator, GeneratorTrunk, MLPDiscriminator, head_out_features
 

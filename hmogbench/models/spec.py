@@ -2,15 +2,15 @@
 
 Names (thesis Tables 5.3-5.12):  FC, ME-K, HME-d, ME-L-K, HME-L-d, MADGAN-K, MGAN-K, MEGAN-K,
 where K is the number of leaf generators and d the depth of the tree (2^d leaves). The families and
-what their names mean are the registry ``hmogbench.families``; the tuples here are derived from it.
+what their names mean are the registry ``hmogbench.registry.families``; the tuples here are derived from it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import families
-from ..families import LEAF_KINDS, Family
+from ..registry import families
+from ..registry.families import LEAF_KINDS, Family
 
 FAMILIES = families.family_keys()
 MIXTURES = families.family_keys(families.is_mixture)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..datasets import dataset_names, in_thesis
-from ..paths import METRICS_FILE, METRICS_ROOT, TABLE, TABLES_ROOT, fill
+from ..registry.datasets import dataset_names, in_thesis
+from ..workflow.paths import METRICS_FILE, METRICS_ROOT, TABLE, TABLES_ROOT, fill
 
 
 def add_tables_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..feature_spaces import SPACES
+from ..registry.feature_spaces import SPACES
 
 METRICS = ("knn_real", "knn_fake", "fd")  # the thesis's columns: 5-NN Real, 5-NN Fake, FID (percent, percent, -)
 STD_DDOF = 0  # population std, NumPy's default (the thesis does not say which; its notebooks are not public)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..models.spec import ModelSpec
-from ..published import load_published
+from ..registry.published import load_published
 
 Numbers = dict[str, dict[str, tuple[float, float]]]  # model -> metric -> (mean, std)
 AGREE_WITHIN = 2.0  # pooled standard deviations

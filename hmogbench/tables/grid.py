@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..datasets import get_dataset, thesis_dataset
-from ..published import load_published
+from ..registry.datasets import get_dataset, thesis_dataset
+from ..registry.published import load_published
 
 SEEDS = (2019, 2020, 2021, 2022, 2023)  # thesis: five runs, the authors' seeds
 

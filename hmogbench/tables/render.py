@@ -3,7 +3,7 @@ diff against the published numbers (Markdown).
 
 Numbers: mean ± std over seeds with two decimals (5-NN in percent), parameters as ``params.format_count``.
 A table names its feature space in the caption (with the registry's one-line description,
-hmogbench/feature_spaces.py); outside the thesis's own space its metric columns carry the space too, and the
+hmogbench/registry/feature_spaces.py); outside the thesis's own space its metric columns carry the space too, and the
 diff compares orderings and claims only. Where a set has no more samples than the space has dimensions, the
 caption says that the FD comes from singular covariances.
 """
@@ -13,10 +13,10 @@ from __future__ import annotations
 import pandas as pd
 from tabulate import tabulate
 
-from ..datasets import get_dataset
-from ..feature_spaces import get_space
+from ..models.params import format_count, head_parameter_count
 from ..models.spec import ModelSpec
-from ..params import format_count, head_parameter_count
+from ..registry.datasets import get_dataset
+from ..registry.feature_spaces import get_space
 from .compare import (AGREE_WITHIN, CLAIMS, Numbers, agrees, pooled_std, published_numbers, ranks, spearman,
                       yes_no)
 from .grid import ThesisTable, thesis_tables

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..feature_spaces import get_space, in_table_order
-from ..provenance import provenance, write_text_atomic
+from ..registry.feature_spaces import get_space, in_table_order
+from ..runtime.provenance import provenance, write_text_atomic
 from .collect import STD_DDOF, aggregate, read_records
 from .compare import CLAIMS, published_numbers, yes_no
 from .grid import thesis_tables

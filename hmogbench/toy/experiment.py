@@ -18,13 +18,13 @@ from typing import Any
 
 import torch
 
-from ..config import ConfigError
 from ..models.generator import build_toy_models
 from ..models.heads import MultiHead
 from ..models.spec import ModelSpec
-from ..objectives import Objective, build_objective
-from ..provenance import provenance, write_json_atomic
+from ..runtime.provenance import provenance, write_json_atomic
 from ..training import LoopSettings, seed_everything, train_gan
+from ..training.config import ConfigError
+from ..training.objectives import Objective, build_objective
 from .coverage import mode_coverage, uniform_baseline
 from .data import load_toy
 

@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-from ..provenance import atomic_path  # noqa: E402
+from ..runtime.provenance import atomic_path  # noqa: E402
 from .data import ToyData  # noqa: E402
 
 

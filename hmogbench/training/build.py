@@ -8,9 +8,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..config import TrainConfig
 from ..models.generator import build_discriminator, build_generator
-from ..objectives import Objective, objective_of
+from .config import TrainConfig
+from .objectives import Objective, objective_of
 
 
 def seed_everything(seed: int) -> None:

@@ -13,9 +13,9 @@ from typing import Any
 
 import torch
 
-from ..objectives import Objective
-from ..provenance import torch_save_atomic
+from ..runtime.provenance import torch_save_atomic
 from .files import CHECKPOINT
+from .objectives import Objective
 from .random_state import EpochSampler, RunSetup
 from .replicas import Replicas, StateDicts
 from .settings import LoopSettings

@@ -7,7 +7,7 @@
   run.json       provenance (config, seed, git commit, versions, device, times), status and how the run was
                  trained (``training.records``).
   generator.pt   the final generator (state dict + config), written when the run completes.
-  samples.png    image runs, at every checkpoint: 8 x 8 samples of G for a fixed z (``hmogbench.progress_images``).
+  samples.png    image runs, at every checkpoint: 8 x 8 samples of G for a fixed z (``hmogbench.training.progress_images``).
 """
 
 from __future__ import annotations

@@ -23,12 +23,12 @@ from typing import Any, Callable
 
 import torch
 
-from ..config import TrainConfig
-from ..device import resolve_device
 from ..models.generator import build_discriminator, build_generator
-from ..objectives import objective_of
+from ..runtime.device import resolve_device
 from .build import build_models, check_training_data
+from .config import TrainConfig
 from .loop import train_runs
+from .objectives import objective_of
 from .random_state import RunSetup, noise_generator
 from .settings import loop_settings
 from .stacked import StackedRuns, batch_norm_in

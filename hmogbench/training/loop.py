@@ -18,17 +18,17 @@ from typing import Any, Callable
 
 import torch
 
-from ..device import prepare_device
-from ..images import to_model_range
-from ..objectives import Objective
-from ..progress import TrainProgress
-from ..progress_images import ProgressImages
-from ..provenance import torch_save_atomic, utc_now
-from ..stop_signals import Interrupted, requested, signal_name
+from ..data.images import to_model_range
+from ..runtime.device import prepare_device
+from ..runtime.provenance import torch_save_atomic, utc_now
+from ..runtime.stop_signals import Interrupted, requested, signal_name
 from .checkpoints import Optimizers, load_checkpoints, read_checkpoints, write_checkpoints
 from .files import GENERATOR
 from .finite import FiniteGuard, NonFiniteLossError
 from .loss_log import LossLog
+from .objectives import Objective
+from .progress import TrainProgress
+from .progress_images import ProgressImages
 from .random_state import EpochSampler, RunSetup
 from .records import RunRecords
 from .replicas import Replicas

@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from ..provenance import write_text_atomic
+from ..runtime.provenance import write_text_atomic
 from .files import LOSSES
 
 

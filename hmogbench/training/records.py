@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from ..provenance import provenance, utc_now, write_json_atomic
+from ..runtime.provenance import provenance, utc_now, write_json_atomic
 from .files import RUN_INFO
 from .random_state import RunSetup
 

@@ -14,7 +14,7 @@ from typing import Any, Callable, Protocol
 import torch
 from torch import nn
 
-from ..objectives import Objective
+from .objectives import Objective
 
 StateDicts = list[tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]]  # (G, D) state dict of every run
 LossFn = Callable[..., dict[str, torch.Tensor]]  # fn(G, D, *args, **noise) -> {name: scalar tensor}

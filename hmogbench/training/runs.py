@@ -8,10 +8,10 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from ..config import TrainConfig
-from ..objectives import Objective
 from .build import build_models, check_training_data
+from .config import TrainConfig
 from .loop import train_runs
+from .objectives import Objective
 from .random_state import RunSetup
 from .replicas import OneRun
 from .settings import LoopSettings, loop_settings

@@ -12,8 +12,8 @@ from typing import Any, Callable
 
 import torch
 
-from ..config import TrainConfig
 from .build import check_training_data
+from .config import TrainConfig
 from .files import checkpoint_step, seed_dir
 from .finite import NonFiniteLossError
 from .groups import batching_unsupported, train_group

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import TrainConfig
+from .config import TrainConfig
 
 
 @dataclass
@@ -21,7 +21,7 @@ class LoopSettings:
     checkpoint_every: int = 500
     log_every: int = 10
     device: str = "cpu"
-    progress_every: int = 100  # without a bar: G steps between progress lines (hmogbench.progress)
+    progress_every: int = 100  # without a bar: G steps between progress lines (hmogbench.training.progress)
 
 
 def loop_settings(cfg: TrainConfig) -> LoopSettings:

@@ -38,8 +38,8 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from ..objectives import FunctionalModule, Objective
 from .checkpoints import ResumeError
+from .objectives import FunctionalModule, Objective
 from .replicas import LossFn, StateDicts
 
 def batch_norm_in(module: nn.Module) -> bool:

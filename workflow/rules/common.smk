@@ -6,13 +6,14 @@ from pathlib import Path
 import yaml
 from snakemake.utils import validate
 
-from hmogbench import datasets, families, job_resources, paths
-from hmogbench.config_schema import coerce as coerce_config
+from hmogbench.registry import datasets, families
+from hmogbench.workflow import job_resources, paths
+from hmogbench.workflow.config_schema import coerce as coerce_config
 from hmogbench.data.catalog import get_spec
-from hmogbench.feature_spaces import wildcard_pattern as space_pattern
+from hmogbench.registry.feature_spaces import wildcard_pattern as space_pattern
 from hmogbench.interpret.outputs import figure_targets
 from hmogbench.interpret.settings import default_settings
-from hmogbench.paths import fill
+from hmogbench.workflow.paths import fill
 from hmogbench.tables.grid import paper_models, run_settings, thesis_tables
 
 
@@ -157,7 +158,7 @@ def evaluate_options(wildcards):
 
 
 # --- what each job asks of the machine or the cluster (threads, mem_mb, runtime; SLURM: --cpus-per-task, --mem,
-# --time): derived from what the job is by hmogbench.job_resources (measured table + FLOP formula, safety factors),
+# --time): derived from what the job is by hmogbench.workflow.job_resources (measured table + FLOP formula, safety factors),
 # overridable per grid (config `job_resources`), threads capped by config `max_threads`
 
 
@@ -211,7 +212,7 @@ def sized(rule, wildcards, input=None):
 
 def stop_warning(minutes):
     """sbatch's --signal=TERM@<s> for a job of `minutes`: SIGTERM a tenth of its time (60 s to 10 min) before the
-    limit, so that it checkpoints in time (hmogbench.stop_signals); none under 10 min (the SIGTERM at the limit
+    limit, so that it checkpoints in time (hmogbench.runtime.stop_signals); none under 10 min (the SIGTERM at the limit
     and KillWait suffice; SLURM may send the warning up to 60 s early)."""
     return f"--signal=TERM@{min(600, 6 * minutes)}" if minutes >= 10 else ""
 

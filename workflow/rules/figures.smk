@@ -1,6 +1,6 @@
 # Interpretability figures (thesis 5.6, paper IV.C) of trained ME / HME runs:
 #   results/runs/{dataset}/{model}/seed{seed}/generator.pt -> results/figures/{dataset}/{model}/seed{seed}/
-# One rule per gated family of the registry (hmogbench/families.py): figures_hme (with the node-response tree),
+# One rule per gated family of the registry (hmogbench/registry/families.py): figures_hme (with the node-response tree),
 # figures_me (an ME has no tree); each takes the models of its family (the registry's name pattern).
 # Settings come from the optional config mapping `figures` (defaults: hmogbench/interpret/settings.py);
 # `all_figures` draws every ME/HME run of figures.datasets x figures.models x figures.seeds (FC and competitors

@@ -5,7 +5,7 @@ Torch-free: the Snakefile imports it while parsing. Numbers come from two source
 * CPU, measured (benchmarks/bench_job_resources.py -> results/bench/job_resources_cpu.json; real `hmogbench`
   jobs under /usr/bin/time on a 2-core Xeon VM, torch 2.14): a job's process starts at ~1.1 GB RSS (python +
   torch) in ~6 s; training runs 47-85 GFLOP/s on 2 threads (1 thread: 1.5x slower), counted with
-  ``hmogbench.flops.step_flops``; activations ~6 MB per image through the networks at 64x64 (x (size/64)^2);
+  ``hmogbench.training.flops.step_flops``; activations ~6 MB per image through the networks at 64x64 (x (size/64)^2);
   Inception v3 at 299x299 ~13 images/s.  Assumed here: 20 GFLOP/s per thread, at most 2 threads counted.
 * GPU, assumed (nothing measured): training at 10 % of an A100's dense TF32 peak (15.6 TFLOP/s), Inception
   features at 10 % of its fp32 peak (1.95 TFLOP/s: features run fp32, TF32 off, by default) plus 0.02 s per
@@ -14,7 +14,7 @@ Torch-free: the Snakefile imports it while parsing. Numbers come from two source
   vmap-batched mode is faster; unmeasured, so not relied on).  Conservative on purpose.
 
 FLOPs per generator step (batch 128) and per generator forward come from ``_FLOPS`` below, precomputed with
-``hmogbench.flops`` (tests/test_job_resources.py checks they still agree).  Safety: 1.5x memory, 2x time;
+``hmogbench.training.flops`` (tests/test_job_resources.py checks they still agree).  Safety: 1.5x memory, 2x time;
 then memory rounds up to 500 MB, time up to whole minutes with a floor of 5 min for train/evaluate jobs.
 Training data stay on the host as uint8: counted twice (loaded array + a contiguous copy).
 """
@@ -24,8 +24,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from . import families
-from .datasets import get_dataset
+from ..registry import families
+from ..registry.datasets import get_dataset
 
 MEM_FACTOR, TIME_FACTOR = 1.5, 2.0
 BASE_MB, BASE_S = 1100.0, 10.0  # a job's python + torch process, its start-up
@@ -35,7 +35,7 @@ GPU_TRAIN_FLOPS = 0.10 * 156e12  # 10 % of an A100's dense TF32 peak
 GPU_FEATURE_FLOPS = 0.10 * 19.5e12  # 10 % of an A100's fp32 peak
 GPU_STEP_OVERHEAD_S = 0.02  # kernel launches per generator step (critic steps included)
 ACT_MB_PER_IMAGE_64 = 6.0  # activations per image through G and D at 64x64 (measured ~5.7)
-INCEPTION_FLOPS = 11_426_432_192  # hmogbench.flops.inception_flops(): one 299x299 image
+INCEPTION_FLOPS = 11_426_432_192  # hmogbench.training.flops.inception_flops(): one 299x299 image
 INCEPTION_MB = 2500.0  # Inception v3 weights + batch-100 activations at 299x299, per loaded network
 INCEPTION_CPU_IMAGES_S = 10.0  # measured ~13 images/s on 2 threads
 MIN_TRAIN_MIN = 5

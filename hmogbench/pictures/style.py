@@ -1,4 +1,4 @@
-"""One look for every report picture: Agg backend, fonts and dpi, the Okabe-Ito palette, a colour per family."""
+"""One look for every picture of a benchmark run: Agg backend, fonts and dpi, the Okabe-Ito palette, a colour per family."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from ..models.spec import ModelSpec  # noqa: E402
-from ..provenance import atomic_path  # noqa: E402
+from ..runtime.provenance import atomic_path  # noqa: E402
 
 DPI = 120
 RC = {"font.family": "DejaVu Sans", "font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8,
@@ -41,7 +41,7 @@ def colour(i: int) -> str:
 
 @contextmanager
 def styled():
-    """Matplotlib's rc settings of every report figure, for building one."""
+    """Matplotlib's rc settings of every picture, for building one."""
     with plt.rc_context(RC):
         yield
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..interpret.plots import mosaic
+from ..data.images import mosaic
 from .style import plt, save_figure, styled
 
 GRID = 8

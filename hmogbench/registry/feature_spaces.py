@@ -8,7 +8,7 @@ imports torch).
 
 Adding a space: one entry in ``SPACES`` (with its preprocessing and network functions in
 hmogbench/metrics/spaces.py if they are new) and its tests; the config schema takes its name from here
-(``python -m hmogbench.config_schema --write``; tests/test_config_schema.py fails while the schema is stale).
+(``python -m hmogbench.workflow.config_schema --write``; tests/test_config_schema.py fails while the schema is stale).
 """
 
 from __future__ import annotations

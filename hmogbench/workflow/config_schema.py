@@ -2,8 +2,8 @@
 registries, and command-line config values typed by it.
 
 Generated values: every line of the schema that ends in ``# generated: <key>`` gets the value ``<key>`` has in
-``generated_values()`` (data-set names from hmogbench/datasets.py, model-name patterns from families.py,
-feature spaces and precisions from feature_spaces.py); ``python -m hmogbench.config_schema --write`` rewrites
+``generated_values()`` (data-set names from hmogbench/registry/datasets.py, model-name patterns from families.py,
+feature spaces and precisions from feature_spaces.py); ``python -m hmogbench.workflow.config_schema --write`` rewrites
 those lines (``--check``: exit 1 if the file is stale). Everything else in the file is written by hand.
 
 Typing: Snakemake's ``--config seeds=[2019,2020]`` hands the list items over as strings ('2019'); YAML 1.1 reads
@@ -24,10 +24,10 @@ from typing import Any
 
 import yaml
 
-from . import families, feature_spaces
-from .datasets import dataset_names, has_fixture, in_thesis
+from ..registry import families, feature_spaces
+from ..registry.datasets import dataset_names, has_fixture, in_thesis
 
-# Number text, also hmogbench.config's (which imports torch: the workflow imports this module at parse time,
+# Number text, also hmogbench.training.config's (which imports torch: the workflow imports this module at parse time,
 # so the patterns live here). YAML 1.1 (PyYAML) reads 1e-4 and 3e5 as strings (it wants a dot and a signed
 # exponent); use with fullmatch.
 INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
@@ -71,10 +71,10 @@ def coerce(value: Any, schema: dict) -> Any:
     return value
 
 
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 GENERATED_LINE = re.compile(r"^(?P<head>\s*(?:- )?[\w$-]+: )(?P<value>.*?)(?P<mark>  # generated: (?P<key>\w+))$")
-HEADER = ("# Written in part by `python -m hmogbench.config_schema --write`: each value marked `# generated: <key>`\n"
-          "# comes from the registries (hmogbench/datasets.py, families.py, feature_spaces.py). Edit the rest here;\n"
+HEADER = ("# Written in part by `python -m hmogbench.workflow.config_schema --write`: each value marked `# generated: <key>`\n"
+          "# comes from the registries (hmogbench/registry/datasets.py, families.py, feature_spaces.py). Edit the rest here;\n"
           "# tests/test_config_schema.py fails while the file is stale.\n")
 
 
@@ -124,7 +124,7 @@ def render_schema(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m hmogbench.config_schema [--write | --check] [--schema FILE]``."""
+    """``python -m hmogbench.workflow.config_schema [--write | --check] [--schema FILE]``."""
     parser = argparse.ArgumentParser(description="Write the config schema's registry values (lines marked "
                                                  "`# generated: <key>`), or check that they are current.")
     parser.add_argument("--schema", type=Path, default=SCHEMA_PATH, help="default %(default)s")
@@ -135,11 +135,11 @@ def main(argv: list[str] | None = None) -> int:
     text = args.schema.read_text(encoding="utf-8")
     fresh = render_schema(text)
     if args.write and fresh != text:
-        from .provenance import write_text_atomic
+        from ..runtime.provenance import write_text_atomic
 
         write_text_atomic(args.schema, fresh)
     elif args.check and fresh != text:
-        print(f"{args.schema} is stale: run python -m hmogbench.config_schema --write", file=sys.stderr)
+        print(f"{args.schema} is stale: run python -m hmogbench.workflow.config_schema --write", file=sys.stderr)
         return 1
     elif not (args.write or args.check):
         sys.stdout.write(fresh)

@@ -23,16 +23,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .images import to_nchw
-from .metrics.feature_files import load_features, save_features
-from .metrics.features import extract_features
-from .metrics.record import check_same_space, scored_against_real
-from .metrics.fid import statistics
-from .metrics.score import space_meta
-from .metrics.spaces import Extractor, load_space
-from .provenance import atomic_path, file_digest, provenance, write_json_atomic
-from .report.grid import save_sample_grid
-from .sampling import FAKE_PIXELS, generator_path, load_generator, sample_images, samples_record
+from ..data.images import to_nchw
+from ..metrics.feature_files import load_features, save_features
+from ..metrics.features import extract_features
+from ..metrics.fid import statistics
+from ..metrics.record import check_same_space, scored_against_real
+from ..metrics.score import space_meta
+from ..metrics.spaces import Extractor, load_space
+from ..pictures.grid import save_sample_grid
+from ..runtime.provenance import atomic_path, file_digest, provenance, write_json_atomic
+from ..training.sampling import FAKE_PIXELS, generator_path, load_generator, sample_images, samples_record
 
 OUT_FIELDS = {"space", "seed", "dataset", "model"}  # placeholders of the output patterns
 

@@ -27,12 +27,12 @@ from typing import Any
 
 import yaml
 
-from .config_schema import INTEGER_TEXT, NUMBER_TEXT
-from .families import OBJECTIVES as OBJECTIVE_DEFAULTS
-from .models.spec import ModelSpec
+from ..models.spec import ModelSpec
+from ..registry.families import OBJECTIVES as OBJECTIVE_DEFAULTS
+from ..workflow.config_schema import INTEGER_TEXT, NUMBER_TEXT
 from .objectives import MADGAN_G_LOSSES
 
-# per objective (``hmogbench.families.OBJECTIVES``, where the authors' scripts' numbers are explained)
+# per objective (``hmogbench.registry.families.OBJECTIVES``, where the authors' scripts' numbers are explained)
 OBJECTIVES = tuple(OBJECTIVE_DEFAULTS)
 DEFAULT_D_STEPS = {name: o.d_steps for name, o in OBJECTIVE_DEFAULTS.items()}
 DEFAULT_STEPS = {name: o.steps for name, o in OBJECTIVE_DEFAULTS.items()}  # generator steps, the MNIST budget

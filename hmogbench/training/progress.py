@@ -37,8 +37,8 @@ def format_duration(seconds: float) -> str:
 
 def authors_steps(config: dict[str, Any]) -> int | None:
     """The authors' training length (generator steps) of an image run's config; None for toy runs."""
+    from ..models.spec import ModelSpec
     from .config import DEFAULT_STEPS
-    from .models.spec import ModelSpec
 
     if config.get("kind") == "toy" or "model" not in config:
         return None

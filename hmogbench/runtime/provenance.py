@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
-from . import __version__
+from .. import __version__
 from .lock import installed_version, lock_record
 
 
@@ -114,7 +114,7 @@ def utc_now() -> str:
 
 def provenance(config: dict[str, Any] | None = None, device: str | torch.device = "cpu") -> dict[str, Any]:
     """What produced a result: config, git commit, versions, the lock file's hash (and any installed package
-    that differs from it), device, the float32 switches (hmogbench/device.py) and UTC time."""
+    that differs from it), device, the float32 switches (hmogbench/runtime/device.py) and UTC time."""
     from .device import numerics_record, resolve_device
 
     device = resolve_device(device)

@@ -39,10 +39,10 @@ from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
+from ..models.generator import build_discriminator, build_generator
+from ..models.heads import FCHead, MEGANHead, MixtureHead, MultiHead
+from ..models.leaves import ConstantLeaves, LinearLeaves
 from .config import TrainConfig
-from .models.generator import build_discriminator, build_generator
-from .models.heads import FCHead, MEGANHead, MixtureHead, MultiHead
-from .models.leaves import ConstantLeaves, LinearLeaves
 from .objectives import Objective, objective_of
 
 # Dense peak FLOP/s of devices (vendor datasheets; "dense" = without 2:4 sparsity). fp32 = CUDA cores;
@@ -178,7 +178,7 @@ def _multi_generator_flops(f: ModelFlops, z: int, B: int, n_d: int, K: int) -> f
 
 
 # objective -> FLOPs of one generator step from (forward FLOPs, batch B, D steps n_d, generators K); one per
-# key of hmogbench.families.OBJECTIVES (tests/test_families.py)
+# key of hmogbench.registry.families.OBJECTIVES (tests/test_families.py)
 STEP_FLOPS = {
     "wgan-gp": _wgan_gp_flops,
     "ns": _ns_flops,

@@ -34,8 +34,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .models.generator import Generator
-from .models.heads import MEGANHead, gumbel_softmax
+from ..models.generator import Generator
+from ..models.heads import MEGANHead, gumbel_softmax
 
 
 class FunctionalModule:

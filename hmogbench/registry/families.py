@@ -5,7 +5,7 @@ is the number of generators (leaves) and d the depth of a tree of 2^d leaves; "-
 
 Adding a family is one ``Family`` entry in ``FAMILIES`` (plus its head builder if it has a new head, and its
 tests). Everything else follows from the entry: ``ModelSpec`` parsing and validation, the workflow's model
-wildcard and config-schema patterns (``name_pattern``; ``python -m hmogbench.config_schema --write``), the
+wildcard and config-schema patterns (``name_pattern``; ``python -m hmogbench.workflow.config_schema --write``), the
 objective and its step counts, BatchNorm and D's layout (``models/generator.py``), the head
 (``models/heads.py``), FLOP counts (``flops.py``, per objective), job sizes (``job_resources.py``), the toy
 runs' objective and learning rate, and whether the seeds of a run can train batched.

@@ -13,19 +13,18 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..models.generator import Generator, build_generator
 from .config import TrainConfig
-from .models.generator import Generator, build_generator
-
-GENERATOR_FILE = "generator.pt"
+from .files import GENERATOR
 
 
 def generator_path(run: str | Path) -> Path:
     """A run directory or a generator file -> the generator file (``<run>/generator.pt``)."""
     path = Path(run)
     if path.is_dir():
-        path = path / GENERATOR_FILE
+        path = path / GENERATOR
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no trained generator here (a run writes {GENERATOR_FILE} when it completes)")
+        raise FileNotFoundError(f"{path}: no trained generator here (a run writes {GENERATOR} when it completes)")
     return path
 
 
@@ -69,7 +68,7 @@ def samples_record(run: str | Path, cfg: TrainConfig, images: np.ndarray, z_seed
     ``FAKE_PIXELS``) and the provenance of ``config``.
     ``hmogbench sample`` writes it beside its .npy; ``hmogbench evaluate`` puts it in each metrics record.
     ``generator_sha256``: the generator file's, where the caller has it already (else it is computed)."""
-    from .provenance import file_digest, provenance
+    from ..runtime.provenance import file_digest, provenance
 
     path = generator_path(run)
     sha256 = generator_sha256 or file_digest(path, "sha256")

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import torch
 
-from .models.heads import build_head
-from .models.spec import ModelSpec
-from .models.generator import Z_DIM
-from .models.trunk import head_out_features
-from .published import DATASET_IMAGE_SIZE, load_published
+from ..registry.published import DATASET_IMAGE_SIZE, load_published
+from .generator import Z_DIM
+from .heads import build_head
+from .spec import ModelSpec
+from .trunk import head_out_features
 
 
 def head_parameter_count(spec: ModelSpec, image_size: int, z_dim: int = Z_DIM) -> int:

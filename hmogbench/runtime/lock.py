@@ -13,7 +13,7 @@ from pathlib import Path
 
 LOCK_ENV_VAR = "HMOGBENCH_LOCK"
 LOCK_NAME = "requirements.lock"
-SOURCE_LOCK = Path(__file__).resolve().parents[1] / LOCK_NAME  # beside the source tree this package runs from
+SOURCE_LOCK = Path(__file__).resolve().parents[2] / LOCK_NAME  # beside the source tree this package runs from
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")
 
 
@@ -75,7 +75,7 @@ def environment_yml(lock: str | Path) -> str:
     """The conda environment file of the lock: Python 3.11 and pip with every pin of ``lock`` (no hashes, so
     that the same pip call can install hmogbench itself, editable) and the project."""
     pins = read_pins(lock)
-    lines = ["# Written from requirements.lock by `python -m hmogbench.lock environment.yml`; do not edit by hand",
+    lines = ["# Written from requirements.lock by `python -m hmogbench.runtime.lock environment.yml`; do not edit by hand",
              "# (tests/test_lock.py fails while the two disagree).",
              "#   conda env create -f environment.yml && conda activate hmogbench",
              "name: hmogbench", "channels:", "  - conda-forge", "dependencies:", "  - python=3.11", "  - pip",
@@ -85,7 +85,7 @@ def environment_yml(lock: str | Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-if __name__ == "__main__":  # python -m hmogbench.lock environment.yml
+if __name__ == "__main__":  # python -m hmogbench.runtime.lock environment.yml
     import sys
 
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "environment.yml")

@@ -68,7 +68,7 @@ def _image_config(config: dict[str, Any]):
 def samples_grid(G: torch.nn.Module, seed: int, device: torch.device) -> np.ndarray:
     """G's 64 samples of the fixed z of ``seed`` as one uint8 (H, W, C) 8 x 8 mosaic. Leaves every RNG and
     G's mode as they were."""
-    from .interpret.plots import mosaic
+    from ..data.images import mosaic
     from .sampling import sample_images
 
     was_training = G.training
@@ -84,7 +84,7 @@ def write_png(path: str | Path, image: np.ndarray) -> None:
     """uint8 (H, W, 1 or 3) -> a PNG at ``path``, written atomically."""
     from PIL import Image
 
-    from .provenance import atomic_path
+    from ..runtime.provenance import atomic_path
 
     with atomic_path(path) as tmp:
         Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(tmp, format="PNG")
@@ -114,7 +114,7 @@ class ProgressImages:
 
     def _generator(self, run: int, state: dict[str, torch.Tensor]) -> torch.nn.Module:
         if self._generators[run] is None:
-            from .models.generator import build_generator
+            from ..models.generator import build_generator
 
             cfg = self.cfgs[run]
             devices = [self.device] if self.device.type == "cuda" else []

@@ -1,4 +1,5 @@
-"""The interpretability figures (matplotlib, Agg backend). Images come in as uint8 (N, H, W, C).
+"""The interpretability figures of ``hmogbench figures`` (drawn with ``style``'s Agg backend and dpi). Images
+come in as uint8 (N, H, W, C); ``hmogbench.interpret.figures`` computes what they show.
 
 Every figure is written atomically (temporary file, then rename).
 """
@@ -8,34 +9,26 @@ from __future__ import annotations
 import math
 import textwrap
 from pathlib import Path
+from typing import Protocol
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from ..data.images import mosaic
+from ..runtime.provenance import atomic_path
+from .style import DPI, plt
 
-from ..provenance import atomic_path  # noqa: E402
-from .gating_stats import BlockScore  # noqa: E402
 
-DPI = 120
+class Score(Protocol):
+    """What a block-score caption shows (a ``hmogbench.interpret.gating_stats.BlockScore``)."""
+
+    score: float
+    max_score: float
 
 
 def _save(fig, path: str | Path, dpi: int = DPI) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format="png")
     plt.close(fig)
-
-
-def mosaic(images: np.ndarray, ncols: int, pad: int = 2, fill: int = 255) -> np.ndarray:
-    """uint8 (N, H, W, C) -> one uint8 image (rows*(H+pad)-pad, ncols*(W+pad)-pad, C), row-major, blank-filled."""
-    n, h, w, c = images.shape
-    rows = max(1, math.ceil(n / ncols))
-    out = np.full((rows * (h + pad) - pad, ncols * (w + pad) - pad, c), fill, dtype=np.uint8)
-    for i in range(n):
-        r, k = divmod(i, ncols)
-        out[r * (h + pad) : r * (h + pad) + h, k * (w + pad) : k * (w + pad) + w] = images[i]
-    return out
 
 
 def _imshow(ax, image: np.ndarray, **kwargs) -> None:
@@ -116,7 +109,7 @@ def plot_leaf_samples(images: np.ndarray, path: str | Path, title: str, max_cols
     _save(fig, path)
 
 
-def _block_caption(name: str, score: BlockScore | None, init: BlockScore | None, tree: bool) -> str:
+def _block_caption(name: str, score: Score | None, init: Score | None, tree: bool) -> str:
     if score is None:
         return f"{name}\nblock score: none (needs 2^d >= 4 leaves and off-diagonal mass)"
     at_init = f"{init.score:.2f}" if init is not None else "none"

@@ -4,12 +4,12 @@ Everything else derives from it: the catalog of raw layouts (``hmogbench.data.ca
 checksums, which the entry names in ``raw``), the image size and channels of a run (``tables.grid.run_settings``,
 ``published.DATASET_IMAGE_SIZE``), the tables' titles and the published tables of each set, the train split's
 size of a job (``job_resources.train_images``), the data CLI's choices, the workflow's ``dataset`` wildcard, and the
-config schema's enums (``python -m hmogbench.config_schema --write``).
+config schema's enums (``python -m hmogbench.workflow.config_schema --write``).
 
 Adding a set is one ``Dataset`` entry in ``DATASETS`` plus its own code: its ``RawFiles`` in
 ``hmogbench/data/catalog.py`` (accepted layouts, checksums, download links, and the fixture layout if
 ``fixture``), for a thesis set its rows in ``resources/thesis_tables.csv``, and the regenerated config schema
-(``python -m hmogbench.config_schema --write``). tests/test_datasets.py shows a new entry at work.
+(``python -m hmogbench.workflow.config_schema --write``). tests/test_datasets.py shows a new entry at work.
 """
 
 from __future__ import annotations

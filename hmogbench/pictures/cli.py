@@ -1,4 +1,4 @@
-"""``hmogbench plot agreement|curves|grid``: the report pictures as PNG files."""
+"""``hmogbench plot agreement|curves|grid``: the benchmark pictures as PNG files (also in the workflow's HTML report)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..datasets import dataset_names, in_thesis
-from ..feature_spaces import SPACES
+from ..registry.datasets import dataset_names, in_thesis
+from ..registry.feature_spaces import SPACES
 
 
 def add_plot_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

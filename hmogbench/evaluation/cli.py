@@ -1,0 +1,124 @@
+"""``hmogbench sample`` and ``hmogbench evaluate``: samples of a trained run, and the workflow's evaluation of runs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..runtime.device import DEVICE_HELP
+
+
+def add_sample_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("sample", help="draw images from a trained generator into a uint8 .npy (N x H x W x C)")
+    p.add_argument("run", help="run directory (or its generator.pt)")
+    p.add_argument("--count", type=int, default=10_000, help="images to draw (thesis: 10,000)")
+    p.add_argument("--at-most-like", metavar="REAL",
+                   help="draw no more images than the uint8 .npy REAL holds (equal real and fake set sizes)")
+    p.add_argument("--seed", type=int, help="seed of z (default: the run's training seed)")
+    p.add_argument("--batch-size", type=int, default=100, help="generator batch (thesis: 100)")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
+    p.add_argument("--out", required=True, help="output .npy; a JSON sidecar (same name, .json) records the run")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_sample)
+    return p
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ..runtime.device import prepare_device
+    from ..runtime.provenance import atomic_path, write_json_atomic
+    from ..training.sampling import load_generator, sample_images, samples_record
+
+    device = str(prepare_device(args.device))
+    count = args.count
+    if args.at_most_like:
+        count = min(count, len(np.load(args.at_most_like, mmap_mode="r")))
+    if count < 1:
+        raise ValueError(f"--count must be at least 1, got {count}")
+    G, cfg = load_generator(args.run, device)
+    seed = cfg.seed if args.seed is None else args.seed
+    images = sample_images(G, count, seed, batch_size=args.batch_size, device=device, progress=not args.no_progress)
+    out = Path(args.out)
+    with atomic_path(out) as tmp, open(tmp, "wb") as fh:
+        np.save(fh, images)
+    config = {"run": args.run, "count": args.count, "at_most_like": args.at_most_like, "seed": seed,
+              "batch_size": args.batch_size}
+    write_json_atomic(out.with_suffix(".json"), samples_record(args.run, cfg, images, seed, config, device))
+    print(f"{cfg.model} seed {cfg.seed}: {count} samples (z seed {seed}) -> {out}")
+    return 0
+
+
+def space_files(values: list[str], option: str) -> dict[str, str]:
+    """``SPACE=FILE`` words -> {space: file}; a word without '=' is a one-line error naming the option."""
+    pairs = {}
+    for value in values:
+        space, sep, path = value.partition("=")
+        if not sep or not space or not path:
+            raise ValueError(f"{option} {value!r}: expected SPACE=FILE, e.g. fid-inception=weights.pth")
+        pairs[space] = path
+    return pairs
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from ..runtime.device import prepare_device
+    from .job import EvaluationSettings, evaluate
+
+    settings = EvaluationSettings(
+        spaces=tuple(args.spaces), real_features=args.real_features, out=args.out, count=args.count,
+        at_most_like=args.at_most_like, weights=space_files(args.weights, "--weights"), precision=args.precision,
+        channels_last=args.channels_last, compile_mode=args.compile, feature_batch_size=args.batch_size,
+        sample_batch_size=args.sample_batch_size, fake_pixels=args.fake_pixels, k=args.k, knn_rule=args.knn_rule,
+        samples_out=args.samples_out, features_out=args.features_out, grid_out=args.grid_out)
+    unknown = set(settings.weights) - set(settings.spaces)
+    if unknown:
+        raise ValueError(f"--weights names {sorted(unknown)}, not among --spaces {list(settings.spaces)}")
+    device = prepare_device(args.device)
+    written, kept = evaluate(args.runs, settings, device, progress=not args.no_progress)
+    print(f"evaluate: {len(written)} records written, {len(kept)} already current and kept "
+          f"({len(args.runs)} runs x {len(settings.spaces)} spaces)")
+    return 0
+
+
+def add_evaluate_parser(sub: argparse._SubParsersAction) -> None:
+    from ..metrics.cli import add_speed_options
+    from ..metrics.knn import RULES
+    from ..metrics.spaces import SPACES
+    from ..training.sampling import FAKE_PIXELS
+
+    p = sub.add_parser(
+        "evaluate", help="sample, features and scores of trained runs in one process (the workflow's evaluation)",
+        description="For each RUN: draw --count samples (z seeded with the run's seed), take their features in "
+                    "every space of --spaces and score them against that space's real feature file (FD, KID, "
+                    "k-NN), one metrics JSON per space and run, as `hmogbench sample`, `features` and `score "
+                    "--precomputed` would. Records that are already current are kept. Patterns use {space}, "
+                    "{seed}, {dataset} and {model} (dataset and model from the run's config).")
+    p.add_argument("runs", nargs="+", metavar="RUN", help="run directories (or their generator.pt)")
+    p.add_argument("--spaces", nargs="+", required=True, choices=list(SPACES), help="feature spaces")
+    p.add_argument("--real-features", required=True, metavar="PATTERN",
+                   help="the real set's feature file per space (`hmogbench features`), e.g. "
+                        "results/features/{space}/mnist/real.npy")
+    p.add_argument("--out", required=True, metavar="PATTERN",
+                   help="metrics JSON per space and seed, e.g. results/metrics/{space}/{dataset}/{model}/seed{seed}.json")
+    p.add_argument("--count", type=int, default=10_000, help="samples per run (thesis: 10,000)")
+    p.add_argument("--at-most-like", metavar="REAL", help="no more samples than the uint8 .npy REAL holds")
+    p.add_argument("--weights", action="append", default=[], metavar="SPACE=FILE",
+                   help="weights file of an Inception space (default: as for `hmogbench score`); repeatable")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
+    p.add_argument("--batch-size", type=int, default=100, help="feature network batch")
+    p.add_argument("--sample-batch-size", type=int, default=100, help="generator batch (thesis: 100)")
+    p.add_argument("--fake-pixels", choices=list(FAKE_PIXELS), default="float",
+                   help="float: the generator's output in [0, 1] goes to the feature networks unrounded (the "
+                        "authors' evaluation; default); uint8: rounded first, as `hmogbench sample` files are")
+    add_speed_options(p)
+    p.add_argument("--k", type=int, default=5, help="neighbours in the k-NN score (thesis: 5)")
+    p.add_argument("--knn-rule", default="soft", choices=RULES)
+    p.add_argument("--samples-out", metavar="PATTERN",
+                   help="also keep the samples (uint8 .npy + .json as `hmogbench sample` writes), e.g. "
+                        "results/samples/{dataset}/{model}/seed{seed}.npy")
+    p.add_argument("--features-out", metavar="PATTERN", help="also keep the fake features (.npy + .json)")
+    p.add_argument("--grid-out", metavar="PATTERN",
+                   help="an 8 x 8 PNG of each run's first 64 evaluation samples, e.g. "
+                        "results/grids/{dataset}/{model}/seed{seed}.png")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_evaluate)

@@ -1,1 +1,0 @@
-"""Pictures of a benchmark run: regenerated vs published numbers, training curves, sample grids."""
