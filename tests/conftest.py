@@ -115,7 +115,7 @@ def fid_weights(shared_data) -> Path:
 
 
 @pytest.fixture(scope="session")
-def smoke_run(tmp_path_factory, shared_data) -> Path:
+def smoke_run(tmp_path_factory) -> Path:
     """The README's main command, `pictures` and report commands on the shrunk smoke grid (workflow_runs.py), run
     once a session in a copy of the workflow; -> that copy. Tests read it and change nothing in it (a test that
     must change a run copies it first)."""
@@ -123,7 +123,7 @@ def smoke_run(tmp_path_factory, shared_data) -> Path:
 
     with built_once(tmp_path_factory, "smoke-run") as (folder, todo):
         if todo:
-            build_smoke_run(folder, shared_data / "")
+            build_smoke_run(folder)
     return folder / "hmogbench"
 
 

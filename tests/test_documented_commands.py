@@ -97,14 +97,16 @@ def test_documented_benchmark_line_parses_as_written(line):
 @pytest.mark.system
 @pytest.mark.slow
 def test_default_config_runs_end_to_end_when_only_shrunk(shared_data, tmp_path):
-    """The paper grid's config shrunk by tiny.yaml and nothing else changed, the FID network with the shared
-    reconstruction of its weights, `device: auto` in every rule; then the remaining rule with a device flag
-    (an HME's interpretability figures, at their default settings). The toy rule has no device flag and its
+    """The paper grid's config shrunk by tiny.yaml (fewer models, seeds, steps and images; the embedded mnist-5k for
+    MNIST) and nothing else changed, the FID network with the shared reconstruction of its weights, `device: auto`
+    in every rule; then the remaining rule with a device flag (an HME's interpretability figures, at their default
+    settings). The toy rule has no device flag and its
     default length (300 epochs) is not a CPU test: tests/test_toy.py runs its command, shorter."""
     work = workflow_copy(tmp_path)
     (work / "tiny.yaml").write_text(
         "{datasets: [mnist], models: [FC, HME-2], seeds: [2019, 2020], steps: 3, batch_size: 16, "
-        f"eval_images: 16, feature_spaces: [fid-inception], raw_dir: {shared_data}}}\n")
+        "eval_images: 16, feature_spaces: [fid-inception], train_source: {mnist: mnist-5k}, "
+        "real_source: {mnist: mnist-5k}}\n")
     weights = str(shared_data / "inception" / "pt_inception-2015-12-05-RECON-fcNaN.pth")
     out = snakemake("snakemake --cores 2 tables/mnist.md --configfile config/config.yaml tiny.yaml", work,
                      HMOGBENCH_FID_WEIGHTS=weights)

@@ -95,10 +95,10 @@ def test_paper_grid_dry_run_with_the_slurm_profile(tmp_path):
 @pytest.mark.slow
 @pytest.mark.xdist_group("smoke-run")
 def test_smoke_grid_end_to_end(smoke_run, tmp_path):
-    """The shared smoke run (conftest.py: trained on the embedded mnist-5k, compared with the MNIST test set from
-    the shared data, in pixels; the FID network's path is tested against pytorch-fid in test_score.py, and at ~12
-    images/s it is too slow for a CPU run of the DAG): real .tex/.md/.diff.md files whose numbers are the run's
-    metrics, temporary files removed, a re-run with nothing to do, and the resume of a lost generator."""
+    """The shared smoke run (conftest.py: trained on and compared with the embedded mnist-5k, in pixels; the FID
+    network's path is tested against pytorch-fid in test_score.py, and at ~12 images/s it is too slow for a CPU run
+    of the DAG): real .tex/.md/.diff.md files whose numbers are the run's metrics, temporary files removed, a re-run
+    with nothing to do, and the resume of a lost generator."""
     work = smoke_run
     metrics = sorted((work / "results" / "metrics").glob("*/mnist/*/seed*.json"))
     assert len(metrics) == len(SMOKE_MODELS) * len(SMOKE_SEEDS)
@@ -118,8 +118,8 @@ def test_smoke_grid_end_to_end(smoke_run, tmp_path):
         for key in ("fd", "knn_real_pct"):
             mean, std = np.mean([r[key] for r in runs]), np.std([r[key] for r in runs])
             assert re.search(rf"\| {re.escape(model)} .*{mean:.2f} ± {std:.2f}", md), (model, key, mean, std)
-    real_manifest = json.loads((work / "results" / "data" / "mnist" / "manifest.json").read_text())
-    assert real_manifest["arrays"]["test.npy"]["shape"][0] == 10_000  # the real set: MNIST's test split
+    real = json.loads((work / "results" / "features" / "pixels" / "mnist" / "real.json").read_text())
+    assert real["n"] == 64 and real["images"] == "results/data/mnist-5k/test.npy"  # the real set: mnist-5k's test split
     tex = (work / "tables" / "mnist.tex").read_text()
     assert tex.count(r"\begin{tabular}") == 2 and tex.count(r"\toprule") == 2  # Tables 5.3 and 5.8
     diff = (work / "tables" / "mnist.diff.md").read_text()
