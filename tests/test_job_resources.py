@@ -129,7 +129,7 @@ def test_flop_table_agrees_with_hmogbench_flops():
 
 def _measured_rows():
     if not MEASURED.exists():
-        pytest.skip(f"{MEASURED} not measured (python benchmarks/bench_job_resources.py)")
+        pytest.skip(f"{MEASURED} not measured (python -m benchmarks.bench_job_resources)")
     return json.loads(MEASURED.read_text())["rows"]
 
 
