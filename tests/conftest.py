@@ -128,7 +128,7 @@ def smoke_run(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def fid_sets(tmp_path_factory, fid_weights) -> dict:
+def fid_sets(tmp_path_factory, shared_data, fid_weights) -> dict:
     """One set of fid-inception features for the tests that compare with pytorch-fid, made once a session:
     ``folders`` -- 24 MNIST test images as gray PNGs and 24 Fashion-MNIST test images as RGB PNGs and JPEGs (the
     colour and JPEG paths); per folder ``ours`` -- `hmogbench features FOLDER` (24 x 2048 float32 .npy + sidecar)
@@ -141,7 +141,7 @@ def fid_sets(tmp_path_factory, fid_weights) -> dict:
         sets = {"folders": {n: folder / n for n in names}, "ours": {n: folder / f"{n}.npy" for n in names},
                 "theirs": {n: folder / f"{n}.npz" for n in names}}
         if todo:
-            _write_fid_folders(sets["folders"], fid_weights.parents[1])
+            _write_fid_folders(sets["folders"], shared_data)
             fid = _pytorch_fid_statistics(sets["folders"], sets["theirs"], fid_weights)
             (folder / "fid.json").write_text(json.dumps(fid))
             from hmogbench.cli import main

@@ -15,7 +15,7 @@ from hmogbench.training.objectives import WGANGP
 from hmogbench.training import (CHECKPOINT, GENERATOR, LOSSES, RUN_INFO, NonFiniteLossError, StackedRuns,
                                 batching_unsupported, build_models, loop_settings, seed_dir, train_from_config,
                                 train_gan, train_group, train_seeds)
-from training_states import assert_same_training
+from training_states import assert_same_training, load
 
 SEEDS = [2019, 2020]
 
@@ -36,10 +36,6 @@ def _cfg(model="HME-L-2", **kw):
     return TrainConfig(**{**dict(model=model, steps=2, batch_size=8, checkpoint_every=10, log_every=1), **kw})
 
 
-def _load(path):
-    return torch.load(path, weights_only=False)
-
-
 def _alone(cfg, data, root):
     for seed in SEEDS:
         train_from_config(dataclasses.replace(cfg, seed=seed), data, seed_dir(root, seed), progress=False)
@@ -48,12 +44,6 @@ def _alone(cfg, data, root):
 def _losses(run_dir):
     rows = list(csv.reader((run_dir / LOSSES).open()))
     return rows[0], np.array(rows[1:], dtype=float)
-
-
-def _assert_states_equal(a, b, what):
-    assert a.keys() == b.keys()
-    for key in a:
-        assert torch.equal(a[key], b[key]), f"{what}: {key} differs"
 
 
 def _assert_same_files(root_a, root_b, seeds=SEEDS):
@@ -121,7 +111,7 @@ def _adam_displacement_bound(steps, betas):
 def _assert_same_bookkeeping(a, b, seed):
     """Run folders ``a`` (alone) and ``b`` (vmap) agree bit for bit in what does not depend on rounding: step,
     config, data position, order and its RNG, the z / penalty RNG, Adam's settings and step counts, run.json's batch."""
-    ca, cb = _load(a / CHECKPOINT), _load(b / CHECKPOINT)
+    ca, cb = load(a / CHECKPOINT), load(b / CHECKPOINT)
     assert ca["step"] == cb["step"] and ca["config"] == cb["config"]
     position = [(c["sampler"]["epoch"], c["sampler"]["position"]) for c in (ca, cb)]
     assert position[0] == position[1], f"seed {seed}: data position (epoch, index) {position[1]}, alone {position[0]}"
@@ -164,8 +154,8 @@ def test_batched_seeds_equal_seeds_alone(model, tiny_images, tmp_path):
                              seed_dir(tmp_path / f"perturbed{k}", seed), perturbation=k)
     roots = ["alone", "perturbed1", "perturbed2"]
     losses = {(r, s): _losses(seed_dir(tmp_path / r, s))[1] for r in roots for s in SEEDS}
-    finals = {(r, s): (_load(seed_dir(tmp_path / r, s) / GENERATOR)["generator"],
-                       _load(seed_dir(tmp_path / r, s) / CHECKPOINT)["discriminator"]) for r in roots + ["vmap"]
+    finals = {(r, s): (load(seed_dir(tmp_path / r, s) / GENERATOR)["generator"],
+                       load(seed_dir(tmp_path / r, s) / CHECKPOINT)["discriminator"]) for r in roots + ["vmap"]
               for s in SEEDS}
     spread = np.max([np.abs(losses[x, s] - losses[y, s]).max(axis=1)
                      for s in SEEDS for x, y in itertools.combinations(roots, 2)], axis=0)  # per logged step

@@ -96,7 +96,7 @@ def test_documented_benchmark_line_parses_as_written(line):
 
 @pytest.mark.system
 @pytest.mark.slow
-def test_default_config_runs_end_to_end_when_only_shrunk(shared_data, tmp_path):
+def test_default_config_runs_end_to_end_when_only_shrunk(fid_weights, tmp_path):
     """The paper grid's config shrunk by tiny.yaml (fewer models, seeds, steps and images; the embedded mnist-5k for
     MNIST) and nothing else changed, the FID network with the shared reconstruction of its weights, `device: auto`
     in every rule; then the remaining rule with a device flag (an HME's interpretability figures, at their default
@@ -107,7 +107,7 @@ def test_default_config_runs_end_to_end_when_only_shrunk(shared_data, tmp_path):
         "{datasets: [mnist], models: [FC, HME-2], seeds: [2019, 2020], steps: 3, batch_size: 16, "
         "eval_images: 16, feature_spaces: [fid-inception], train_source: {mnist: mnist-5k}, "
         "real_source: {mnist: mnist-5k}}\n")
-    weights = str(shared_data / "inception" / "pt_inception-2015-12-05-RECON-fcNaN.pth")
+    weights = str(fid_weights)
     out = snakemake("snakemake --cores 2 tables/mnist.md --configfile config/config.yaml tiny.yaml", work,
                      HMOGBENCH_FID_WEIGHTS=weights)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]

@@ -129,10 +129,9 @@ def test_weights_are_looked_up_as_the_registry_says(no_weights_anywhere, tmp_pat
 
 
 @pytest.mark.reference
-def test_fid_inception_loads_the_shared_weights_through_pytorch_fid(shared_data):
-    weights = shared_data / "inception" / "pt_inception-2015-12-05-RECON-fcNaN.pth"
+def test_fid_inception_loads_the_shared_weights_through_pytorch_fid(fid_weights):
     before = (os.environ.get("TORCH_HOME"), torch.hub.get_dir())
-    extractor = load_space("fid-inception", weights=weights)
+    extractor = load_space("fid-inception", weights=fid_weights)
     assert (os.environ.get("TORCH_HOME"), torch.hub.get_dir()) == before
     assert extractor.weights.sha256 == RECON_SHA256 and extractor.weights.status == "reconstruction"
     assert fd_name(extractor) == "FID"

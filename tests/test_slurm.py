@@ -101,7 +101,7 @@ def test_small_grid_through_slurm_equals_a_local_run(sbatch_log, tmp_path, reque
     model, all seeds), sizes that fit a 2-CPU node, no GPU flags on a CPU grid."""
     cluster = _workflow_in(tmp_path / "cluster")
     (cluster / "tiny.yaml").write_text(SMOKE_SHRINK)
-    (cluster / "two.yaml").write_text("models: [FC, MGAN-4]  # one batched, one competitor; HME-2 has no row\n")
+    (cluster / "two.yaml").write_text(SMALL_GRID)  # HME-2, the smoke run's third model, has no table row
     grid = ["tables/mnist.diff.md", "--configfile", "config/smoke.yaml", "tiny.yaml", "two.yaml"]
     out = _snakemake(["--profile", "profiles/slurm", *grid], cluster, sbatch_log,
                      HMOGBENCH_SLURM_PARTITION="debug", HMOGBENCH_SLURM_ACCOUNT="local")

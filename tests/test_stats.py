@@ -11,8 +11,6 @@ from hmogbench.cli import main
 from hmogbench.metrics import fid_from_features, is_statistics_file, load_statistics, save_statistics
 from hmogbench.metrics.stats import EXPECTED
 
-WEIGHTS = "inception/pt_inception-2015-12-05-RECON-fcNaN.pth"
-
 
 @pytest.mark.reference
 @pytest.mark.slow  # ~20 s: 24 CPU Inception passes and a 2048-d distance
@@ -59,7 +57,7 @@ def pixels(seed, n, size=8):
 
 
 @pytest.mark.filterwarnings("ignore:real and fake sets differ in size")
-def test_own_stats_file_as_real_equals_scoring_the_images(shared_data, tmp_path, capsys):
+def test_own_stats_file_as_real_equals_scoring_the_images(fid_weights, tmp_path, capsys):
     np.save(tmp_path / "real.npy", pixels(0, 40))
     np.save(tmp_path / "fake.npy", pixels(1, 30) // 2)
     stats = tmp_path / "real_stats.npz"
@@ -79,7 +77,7 @@ def test_own_stats_file_as_real_equals_scoring_the_images(shared_data, tmp_path,
                                    for a in (pixels(0, 40), pixels(1, 30) // 2)))
     assert from_stats["fd"] == pytest.approx(expected, rel=1e-12)
     assert from_stats["n_real"] == 40 and from_stats["covariance_rank_deficient"] is True  # 30 fake in 64-d
-    assert main(["score", str(stats), str(tmp_path / "fake.npy"), "--weights", str(shared_data / WEIGHTS)]) == 2
+    assert main(["score", str(stats), str(tmp_path / "fake.npy"), "--weights", str(fid_weights)]) == 2
     assert "real_stats.npz and the features scored against it differ in features: 'pixels' vs " \
            "'fid-inception'" in capsys.readouterr().err  # the sidecar says which space it is in
 
