@@ -1,5 +1,7 @@
-"""Command line: ``hmogbench params | toy | train | sample | evaluate | data | score | features | tables | figures |
-plot``.
+"""hmogbench: hierarchical mixtures of generators (Ahmetoglu and Alpaydin, thesis Tables 5.3-5.12) trained,
+scored and tabulated against the published numbers. Sub-commands: params, toy, train, sample, evaluate, data,
+score, features, tables, figures, plot (hmogbench SUBCOMMAND --help); the workflow (snakemake) runs them from raw
+data to the tables.
 
 Each sub-command is defined beside its package (``<package>/cli.py``); this module only assembles them and runs
 one under the stop-signal handlers."""
@@ -7,6 +9,7 @@ one under the stop-signal handlers."""
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 
@@ -32,22 +35,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# how a command stops on SIGTERM / SIGUSR1 (hmogbench.runtime.stop_signals): train at the next generator step,
-# after a checkpoint; every other command at once (outputs are written atomically: the exception removes temporary
-# files, and evaluate keeps the records already written)
-STOPS_AT_ONCE = {"train": False}
-
-
 def main(argv: list[str] | None = None) -> int:
+    """Run one sub-command under the stop-signal handlers (hmogbench.runtime.stop_signals): SIGTERM, SIGUSR1 or
+    Ctrl-C stop it with one line and status 128 + the signal (train at the next generator step, after a
+    checkpoint; every other command at once, its outputs being written atomically); a second Ctrl-C aborts."""
     from .runtime.stop_signals import Interrupted, stop_on_signals
 
     args = build_parser().parse_args(argv)
     try:
-        with stop_on_signals(immediate=STOPS_AT_ONCE.get(args.command, True)):
+        with stop_on_signals():
             return args.func(args)
     except Interrupted as exc:
         print(f"hmogbench {args.command}: {exc}; what was done is kept, a rerun goes on from there", file=sys.stderr)
         return exc.exit_status
+    except KeyboardInterrupt:  # a second Ctrl-C while stopping
+        print(f"hmogbench {args.command}: aborted by a second Ctrl-C; the last checkpoint and the finished outputs "
+              "are kept, a rerun goes on from there", file=sys.stderr)
+        return 128 + signal.SIGINT
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"hmogbench {args.command}: error: {exc}", file=sys.stderr)
         return 2

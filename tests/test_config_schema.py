@@ -74,3 +74,4 @@ def test_snakemake_config_list_of_seeds(tmp_path):
                           "seeds=[2019,2020]", "models=[FC]"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert "--seeds 2019 2020" in out.stdout
+    assert "--full-length" in out.stdout  # config steps null: the authors' length, asked for explicitly

@@ -4,6 +4,7 @@ files, stable seeded splits, fixtures in the official layouts, and clear errors 
 import gzip
 import io
 import json
+import os
 import shutil
 import tarfile
 import zipfile
@@ -22,7 +23,10 @@ from hmogbench.data.raw import FIXTURE_FILE, Located, MemberReader, RawDataError
 from hmogbench.runtime.provenance import file_digest
 from hmogbench.data.split import default_test_count, hashed_split
 from hmogbench.data.transforms import crop_resize, resize
-from hmogbench.data.images import ImageArrayDataset, embedded_mnist, load_training_images
+from hmogbench.data.images import (ImageArrayDataset, embedded_mnist, image_count, load_image_array,
+                                   load_training_images, training_data)
+from hmogbench.data.verify import VERIFIED, DataError, check_manifest
+from hmogbench.runtime import provenance
 
 # sha256 of the prepared arrays from the official files (see test_idx_sets_prepare_...): a change in
 # decoding, resizing or the .npy layout shows up here, on any machine.
@@ -301,3 +305,141 @@ def test_reading_an_image_that_is_not_one_names_it(tmp_path):
     buffer = io.BytesIO()
     Image.new("L", (4, 4), 7).save(buffer, format="PNG")
     assert np.asarray(decode(buffer.getvalue(), "ok.png")).max() == 7
+
+
+# --- provenance and checks before use: run.json's "data", the manifest's sha256, truncated files ---------------
+
+@pytest.fixture(scope="module")
+def prepared_5k(tmp_path_factory):
+    """mnist-5k prepared once (the embedded digits: no download, about a second)."""
+    folder = tmp_path_factory.mktemp("prepared") / "mnist-5k"
+    prepare_dataset("mnist-5k", out_dir=folder, progress=False)
+    return folder
+
+
+@pytest.fixture
+def prepared(prepared_5k, tmp_path):
+    """A copy of the prepared mnist-5k that a test may damage."""
+    return shutil.copytree(prepared_5k, tmp_path / "mnist-5k")
+
+
+def one_line(error) -> str:
+    message = str(error.value)
+    assert "\n" not in message
+    return message
+
+
+def test_the_data_record_names_the_set_as_prepared_with_its_sha256(prepared, tmp_path):
+    """run.json's "data": mnist-5k (not mnist), the array's path and the manifest's sha256, verified; the
+    embedded set has the same sha256; an array no manifest lists is hashed and named as the config says."""
+    manifest = json.loads((prepared / "manifest.json").read_text())
+    images, record = training_data(prepared / "train.npy", declared="mnist-5k")  # what the workflow passes
+    assert images.shape == (4000, 1, 32, 32) and record == {
+        "name": "mnist-5k", "split": "train", "path": str(prepared / "train.npy"), "shape": [4000, 32, 32, 1],
+        "sha256": manifest["arrays"]["train.npy"]["sha256"],
+        "sha256_from": f"{prepared / 'manifest.json'}, verified against the file"}
+    assert training_data(prepared)[1] == record  # the folder: its train.npy
+    embedded = training_data("mnist-5k")[1]
+    assert embedded["name"] == "mnist-5k" and embedded["path"] is None and embedded["sha256"] == record["sha256"]
+    shutil.copy(prepared / "test.npy", tmp_path / "loose.npy")
+    loose = training_data(tmp_path / "loose.npy", declared="mine")[1]
+    assert loose["name"] == "mine" and loose["sha256"] == file_digest(tmp_path / "loose.npy", "sha256")
+    assert loose["sha256_from"] == "the file, hashed (no manifest lists it)"
+    with pytest.raises(DataError, match=r"prepared as 'mnist-5k', but the config's extra.train_data says 'mnist'"):
+        training_data(prepared, declared="mnist")
+
+
+def test_run_json_records_the_data_and_the_figures_title_names_it(prepared, tmp_path):
+    from hmogbench.interpret.figures import Checkpoint
+    from hmogbench.interpret.settings import FIGURE_DEFAULTS
+    from hmogbench.training import RUN_INFO, train_from_config
+    from hmogbench.training.config import TrainConfig
+
+    images, record = training_data(prepared)
+    cfg = TrainConfig(model="HME-2", dataset="mnist", steps=1, batch_size=8, checkpoint_every=1,
+                      samples_every_checkpoint=False)
+    train_from_config(cfg, images[:64], tmp_path / "run", progress=False, data_record=record)
+    info = json.loads((tmp_path / "run" / RUN_INFO).read_text())
+    assert info["data"] == record and "data" not in info["config"]  # beside the config: resume compares configs
+    title = Checkpoint.load(tmp_path / "run", FIGURE_DEFAULTS, "cpu", 100).title
+    assert title == "HME-2 (mnist-5k, 1 G steps)"  # the set as prepared, not the config's "mnist"
+
+
+def test_a_changed_array_is_refused_naming_the_file(prepared, capsys):
+    """One byte changed (same size, so only the sha256 can tell): training and evaluation stop with one line."""
+    with open(prepared / "test.npy", "r+b") as fh:
+        fh.seek(-1, 2)
+        last = fh.read(1)
+        fh.seek(-1, 2)
+        fh.write(bytes([last[0] ^ 1]))
+    expected = json.loads((prepared / "manifest.json").read_text())["arrays"]["test.npy"]["sha256"]
+    with pytest.raises(DataError) as error:
+        load_training_images(prepared, "test")
+    assert one_line(error).startswith(f"{prepared / 'test.npy'}: sha256 ")
+    assert f"but {prepared / 'manifest.json'} lists {expected[:12]}…" in str(error.value)
+    with pytest.raises(DataError, match="test.npy: sha256"):
+        image_count(prepared / "test.npy")  # evaluate's and sample's --at-most-like
+    assert cli_main(["features", str(prepared / "test.npy"), "--features", "pixels", "--out", "x.npy"]) == 2
+    assert capsys.readouterr().err.startswith(f"hmogbench features: error: {prepared / 'test.npy'}: sha256")
+    assert image_count(prepared / "train.npy") == 4000  # the untouched one still passes
+
+
+def test_a_truncated_or_unreadable_array_names_the_file(prepared, tmp_path):
+    with open(prepared / "test.npy", "r+b") as fh:
+        fh.truncate(100_000)
+    with pytest.raises(DataError) as error:
+        load_training_images(prepared, "test")
+    assert one_line(error) == (f"{prepared / 'test.npy'}: 100000 bytes on disk, but its (1000, 32, 32, 1) uint8 "
+                               "array needs 1024128: the file is truncated; prepare or write it again")
+    loose = tmp_path / "loose.npy"  # no manifest: still named
+    loose.write_bytes((prepared / "train.npy").read_bytes()[:5000])
+    with pytest.raises(DataError, match=rf"{loose}: 5000 bytes on disk.*truncated"):
+        image_count(loose)
+    loose.write_bytes(b"not an array")
+    with pytest.raises(DataError, match=rf"{loose}: not a readable \.npy array"):
+        load_image_array(loose)
+    (tmp_path / "bad.npz").write_bytes(b"PK not a zip")
+    with pytest.raises(DataError, match=r"bad.npz: not a readable \.npz array"):
+        load_image_array(tmp_path / "bad.npz")
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"dataset": "mnist-5k", "arr', r"manifest.json: not valid JSON \(.*\); expected a JSON object with 'dataset'"),
+    ('{"dataset": "mnist-5k"}', r"manifest.json: expected a JSON object with 'dataset' \(the set's name\) and "),
+    (None, r"manifest.json: arrays\['train.npy'\] has no sha256 \(expected shape, dtype and sha256 for every array\)"),
+])
+def test_an_invalid_manifest_is_named_with_what_was_expected(prepared, text, message):
+    if text is None:
+        manifest = json.loads((prepared / "manifest.json").read_text())
+        del manifest["arrays"]["train.npy"]["sha256"]
+        text = json.dumps(manifest)
+    (prepared / "manifest.json").write_text(text)
+    for check in (lambda: load_training_images(prepared), lambda: check_manifest(prepared)):
+        with pytest.raises(DataError, match=message) as error:
+            check()
+        assert one_line(error).startswith(str(prepared / "manifest.json"))
+
+
+def test_the_parse_time_check_reads_no_array_and_finds_what_is_missing(prepared, monkeypatch):
+    monkeypatch.setattr(provenance, "file_digest", lambda *a, **k: pytest.fail("check_manifest hashed a file"))
+    assert check_manifest(prepared)["dataset"] == "mnist-5k"
+    (prepared / "test_labels.npy").unlink()
+    with pytest.raises(DataError, match=r"manifest.json: lists test_labels.npy, which is not in "):
+        check_manifest(prepared)
+
+
+def test_the_sha256_is_computed_once_per_size_and_mtime(prepared, monkeypatch):
+    """The second use of an array costs a stat: the hash is cached beside the manifest by (size, mtime_ns)."""
+    calls = []
+    real_digest = provenance.file_digest
+    monkeypatch.setattr(provenance, "file_digest", lambda path, *a: calls.append(path) or real_digest(path, *a))
+    for _ in range(3):
+        load_training_images(prepared)
+    assert calls == [prepared / "train.npy"]
+    cache = json.loads((prepared / VERIFIED).read_text())
+    assert cache["train.npy"]["sha256"] == json.loads((prepared / "manifest.json").read_text())["arrays"][
+        "train.npy"]["sha256"] and not list(prepared.glob("*.tmp"))
+    stat = (prepared / "train.npy").stat()
+    os.utime(prepared / "train.npy", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # touched: hashed again
+    load_training_images(prepared)
+    assert len(calls) == 2

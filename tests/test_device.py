@@ -79,7 +79,7 @@ def test_feature_cache_key_includes_device_type_and_precision():
 def test_every_command_takes_device_auto(tmp_path, argv, trained_run, capsys):
     """`--device auto`, as the default config passes it, reaches a device (it used to reach torch.device)."""
     if argv[0] != "sample":
-        assert main(["sample", str(trained_run), "--count", "3", "--out", str(tmp_path / "s.npy"), "--no-progress"]) == 0
+        assert main(["sample", str(trained_run), "--count", "10", "--out", str(tmp_path / "s.npy"), "--no-progress"]) == 0
     argv = [a.replace("RUN", str(trained_run)).replace("OUT", str(tmp_path)) for a in argv]
     assert main([*argv, "--no-progress"]) == 0, capsys.readouterr().err
 

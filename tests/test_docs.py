@@ -1,5 +1,7 @@
 """The README stays short and is the way in: at most 200 lines, every page of docs/ linked from it, and every
-relative link of README.md and docs/*.md (files, images, #anchors) pointing at something that exists."""
+relative link of README.md and docs/*.md (files, images, #anchors) pointing at something that exists. The command
+line's help agrees with the docs: the sub-commands of `hmogbench --help` are the rows of docs/commands.md's table,
+the top-level description names them all, and every option has a help text."""
 
 import re
 from pathlib import Path
@@ -58,3 +60,50 @@ def test_the_link_checker_sees_links_and_anchors():
     assert links("a [x](docs/a.md#b) ![i](f.png) `[no](c.md)`\n```\n[no](d.md)\n```") == ["docs/a.md#b", "f.png"]
     assert anchor("Set-up on a fresh machine") == "set-up-on-a-fresh-machine"
     assert anchor("Metrics: `hmogbench score` (thesis 2.5, 5.2.4)") == "metrics-hmogbench-score-thesis-25-524"
+
+
+# --- the command line's help and the docs' command table agree ---------------------------------------------------
+
+
+def _subcommands(parser) -> dict[str, object]:
+    """{'params': parser, 'data check': parser, ...}: every sub-command (and sub-sub-command) of ``parser``."""
+    import argparse
+
+    found = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                nested = _subcommands(sub)
+                found.update({f"{name} {k}": v for k, v in nested.items()} if nested else {name: sub})
+    return found
+
+
+def _documented_commands() -> set[str]:
+    """The commands of the table in docs/commands.md: `hmogbench WORD [WORD]`, the second word kept where the
+    first has sub-commands of its own (`data check`)."""
+    from hmogbench.cli import build_parser
+
+    grouped = {name.split()[0] for name in _subcommands(build_parser()) if " " in name}
+    rows = re.findall(r"^\| `hmogbench ([\w-]+)(?: ([\w-]+))?", (ROOT / "docs" / "commands.md").read_text(), re.M)
+    return {f"{first} {second}" if first in grouped else first for first, second in rows}
+
+
+def test_the_docs_command_table_lists_every_subcommand_of_the_help():
+    from hmogbench.cli import build_parser
+
+    parser = build_parser()
+    assert set(_subcommands(parser)) == _documented_commands()
+    description = parser.description
+    tops = {name.split()[0] for name in _subcommands(parser)}
+    assert "`" not in description and all(re.search(rf"\b{name}\b", description) for name in tops), description
+
+
+def test_every_option_of_every_subcommand_has_a_help_text():
+    import argparse
+
+    from hmogbench.cli import build_parser
+
+    missing = [f"hmogbench {name} {action.option_strings[0] if action.option_strings else action.dest}"
+               for name, parser in _subcommands(build_parser()).items() for action in parser._actions
+               if not isinstance(action, (argparse._HelpAction, argparse._VersionAction)) and not action.help]
+    assert not missing, f"options without help: {missing}"

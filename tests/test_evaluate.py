@@ -2,13 +2,16 @@
 kill redoes only what is missing."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
 
 from hmogbench.evaluation import job as evaluation
 from hmogbench.cli import main
+from hmogbench.data.verify import DataError
 from hmogbench.evaluation.job import EvaluationSettings, evaluate
+from hmogbench.metrics.kid import WHOLE_SET
 
 SMOKE_MODELS = ("FC", "HME-5", "ME-32", "HME-L-2", "ME-L-4", "MADGAN-4", "MGAN-4", "MEGAN-4")  # config/smoke.yaml
 SEEDS = (2019, 2020)
@@ -119,7 +122,7 @@ def test_a_rerun_after_a_kill_redoes_only_what_is_missing(real, monkeypatch):
     assert json.loads(first.read_text())["fake_source"]["generator_sha256"] != "0" * 64
 
 
-def test_kept_samples_and_features_are_what_sample_and_features_write(real):
+def test_kept_samples_and_features_are_what_sample_and_features_write(real, capsys):
     root, test = real
     runs = train(root, "FC", steps=2)[:1]
     settings = EvaluationSettings(spaces=("pixels",), real_features=f"{root}/features/{{space}}/real.npy",
@@ -127,6 +130,12 @@ def test_kept_samples_and_features_are_what_sample_and_features_write(real):
                                   samples_out=str(root / "keep" / "samples" / "seed{seed}.npy"),
                                   features_out=str(root / "keep" / "{space}" / "seed{seed}.features.npy"))
     evaluate(runs, settings)
+    kid = json.loads((root / "keep" / "pixels" / "seed2019.json").read_text())["kid"]  # 40 and 40 at 1000 asked
+    assert (kid["subset_size_requested"], kid["subset_size"]) == (1000, 40) and kid["warning"].endswith(WHOLE_SET)
+    assert f"[evaluate] FC seed 2019: KID warning: {kid['warning']}\n" in capsys.readouterr().out
+    data = json.loads((runs[0] / "run.json").read_text())["data"]  # train_seeds (batched): what it trained on
+    assert data["name"] == "mnist-5k" and data["path"] is None and data["sha256"] == json.loads(
+        (test.parent / "manifest.json").read_text())["arrays"]["train.npy"]["sha256"]  # the embedded = the prepared
     assert main(["sample", str(runs[0]), "--count", "40", "--device", "cpu", "--out", str(root / "keep" / "s.npy"),
                  "--no-progress"]) == 0
     np.testing.assert_array_equal(np.load(root / "keep" / "samples" / "seed2019.npy"), np.load(root / "keep" / "s.npy"))
@@ -192,3 +201,22 @@ def test_grid_of_the_first_64_evaluation_samples(real):
     (root / "grid" / "FC-seed2019.png").unlink()
     written, kept = evaluate(runs, settings)
     assert written == [] and len(kept) == 2 and (root / "grid" / "FC-seed2019.png").exists()
+
+
+def test_the_real_test_array_is_verified_and_sets_too_small_for_kid_are_refused(real, tmp_path):
+    """--at-most-like (the real test set) is checked against its manifest before any run is loaded; real
+    features of fewer images than KID's least subset are refused before any sampling."""
+    root, test = real
+    data = shutil.copytree(test.parent, tmp_path / "mnist-5k")
+    with open(data / "test.npy", "r+b") as fh:  # one byte changed: the size is right, the sha256 is not
+        fh.seek(200)
+        byte = fh.read(1)
+        fh.seek(200)
+        fh.write(bytes([byte[0] ^ 1]))
+    settings = EvaluationSettings(spaces=("pixels",), real_features=f"{root}/features/{{space}}/real.npy",
+                                  out=str(tmp_path / "{space}" / "seed{seed}.json"), count=40,
+                                  at_most_like=str(data / "test.npy"))
+    with pytest.raises(DataError, match=rf"^{data / 'test.npy'}: sha256 [0-9a-f]{{12}}…, but .*manifest.json lists"):
+        evaluation.Evaluation(settings)
+    with pytest.raises(ValueError, match=r"KID: the sets hold 40 real and 9 fake points; expected at least 10"):
+        evaluation.Evaluation(EvaluationSettings(**{**settings.__dict__, "at_most_like": None, "count": 9}))

@@ -8,6 +8,7 @@ import torch
 from hmogbench.metrics import kid as kid_module
 from hmogbench.metrics.cli import format_result
 from hmogbench.metrics.kid import KidScore, kid_score, subset_indices
+from hmogbench.metrics.record import scored_against_real
 from hmogbench.metrics.score import score_features
 
 
@@ -46,11 +47,11 @@ def torch_fidelity_kid(f1, f2, subsets, subset_size, seed, degree=3, gamma=None,
 
 
 def test_one_subset_of_all_points_is_the_double_loop():
-    x, y = gaussian(0, 7, dim=3), gaussian(1, 7, dim=3, shift=0.5)
-    result = kid_score(x, y, subsets=1, subset_size=7)  # a subset of all points: their order does not matter
+    x, y = gaussian(0, 10, dim=3), gaussian(1, 10, dim=3, shift=0.5)
+    result = kid_score(x, y, subsets=1, subset_size=10)  # a subset of all points: their order does not matter
     assert result.mean == pytest.approx(double_loop_mmd2(x, y), rel=1e-12) and result.std == 0.0
     assert result.mean > 0
-    assert kid_score(x, y, subsets=1, subset_size=7, degree=2, coef0=0.5).mean == pytest.approx(
+    assert kid_score(x, y, subsets=1, subset_size=10, degree=2, coef0=0.5).mean == pytest.approx(
         double_loop_mmd2(x, y, degree=2, coef0=0.5), rel=1e-12)
 
 
@@ -80,8 +81,10 @@ def test_defaults_are_torch_fidelitys_and_the_subset_size_is_capped():
     real, fake = gaussian(4, 30), gaussian(5, 50)
     result = kid_score(real, fake)
     assert isinstance(result, KidScore)
-    assert result.parameters() == {"subsets": 100, "subset_size": 30, "degree": 3, "gamma": 1 / 8, "coef0": 1.0,
-                                   "seed": 2020}
+    assert result.parameters() == {"subsets": 100, "subset_size": 30, "subset_size_requested": 1000, "degree": 3,
+                                   "gamma": 1 / 8, "coef0": 1.0, "seed": 2020,
+                                   "warning": "subset size capped at the set size: 1000 requested, 30 used "
+                                              "(30 real, 50 fake points)"}
     assert result.mean == pytest.approx(torch_fidelity_kid(real, fake, 100, 30, 2020)[0], rel=1e-12)
 
 
@@ -111,7 +114,7 @@ def test_float32_and_tensor_inputs_are_computed_in_float64():
 
 def test_bad_options_and_features_are_refused():
     x = gaussian(13, 10)
-    with pytest.raises(ValueError, match="subsets >= 1 and subset size >= 2, got 0 and 1000"):
+    with pytest.raises(ValueError, match="subsets >= 1 and subset size >= 10, got 0 and 1000"):
         kid_score(x, x, subsets=0)
     with pytest.raises(ValueError, match="got 100 and 1"):
         kid_score(x, x, subset_size=1)
@@ -126,10 +129,11 @@ def test_score_features_adds_kid_and_the_rank_flag_and_keeps_its_keys():
     result = score_features(real, fake, kid_subsets=4, kid_subset_size=25)
     assert {"fd", "knn_k", "knn_rule", "knn_real_pct", "knn_fake_pct", "n_real", "n_fake", "feature_dims"} < set(result)
     assert result["kid_mean"] == pytest.approx(torch_fidelity_kid(real, fake, 4, 25, 2020)[0], rel=1e-12)
-    assert result["kid"] == {"subsets": 4, "subset_size": 25, "degree": 3, "gamma": 1 / 8, "coef0": 1.0, "seed": 2020}
+    assert result["kid"] == {"subsets": 4, "subset_size": 25, "subset_size_requested": 25, "degree": 3,
+                             "gamma": 1 / 8, "coef0": 1.0, "seed": 2020, "warning": None}
     assert result["covariance_rank_deficient"] is False  # 40 samples in 8-d
-    small = score_features(gaussian(16, 6), gaussian(17, 6))
-    assert small["covariance_rank_deficient"] is True and small["kid"]["subset_size"] == 6
+    small = score_features(gaussian(16, 12, dim=16), gaussian(17, 12, dim=16))
+    assert small["covariance_rank_deficient"] is True and small["kid"]["subset_size"] == 12
 
     text = format_result({**result, "features": "pixels", "fd_name": "FD (pixels)", "weights": None,
                           "real": "r.npy", "fake": "f.npy"})
@@ -137,5 +141,34 @@ def test_score_features_adds_kid_and_the_rank_flag_and_keeps_its_keys():
     assert "rank-deficient" not in text
     text = format_result({**small, "features": "pixels", "fd_name": "FD (pixels)", "weights": None,
                           "real": "r.npy", "fake": "f.npy"})
-    assert ("rank-deficient: the 8-d covariance of 6 samples (N <= D) has rank <= 5, so the FD is computed from a "
-            "singular covariance") in text
+    assert ("rank-deficient: the 16-d covariance of 12 samples (N <= D) has rank <= 11, so the FD is computed from "
+            "a singular covariance") in text
+    assert f"KID warning {small['kid']['warning']}" in " ".join(text.split())
+
+
+def test_a_subset_size_capped_at_the_sets_is_recorded_and_printed_with_its_warning():
+    """Sets of 200 (the smoke grid's eval_images) at the default 1000: the record says 1000 asked, 200 used,
+    and that the std over subsets of the whole set says nothing; the score output prints it."""
+    real, fake = gaussian(18, 200), gaussian(19, 200, shift=0.2)
+    meta = {"features": "pixels", "fd_name": "FD (pixels)"}
+    record = scored_against_real(real, meta, fake, None, kid_subsets=3)
+    assert record["kid"]["subset_size_requested"] == 1000 and record["kid"]["subset_size"] == 200
+    assert record["kid"]["warning"] == ("subset size capped at the set size: 1000 requested, 200 used (200 real, "
+                                        f"200 fake points); {kid_module.WHOLE_SET}")
+    assert record["kid_std"] == pytest.approx(0, abs=1e-12)  # the same subset in other orders
+    text = " ".join(format_result({**record, "real": "r.npy", "fake": "f.npy"}).split())
+    assert f"(3 subsets of 200) KID warning {record['kid']['warning']} images" in text
+    uneven = kid_score(real, gaussian(20, 300), subsets=3)  # the larger set is subsampled: the std is not 0
+    assert uneven.subset_size == 200 and uneven.std > 0 and kid_module.WHOLE_SET not in uneven.warning
+    assert kid_score(real, fake, subsets=3, subset_size=150).warning is None  # as asked: nothing to say
+
+
+def test_subsets_below_the_minimum_are_refused_with_one_line():
+    assert kid_module.MIN_SUBSET_SIZE == 10  # docs/metrics.md states it and why
+    with pytest.raises(ValueError, match="subset size >= 10, got 100 and 9"):
+        kid_score(gaussian(21, 50), gaussian(22, 50), subset_size=9)
+    with pytest.raises(ValueError) as error:
+        score_features(gaussian(23, 9), gaussian(24, 9))  # asked 1000, the sets hold 9
+    assert str(error.value) == ("KID: the sets hold 9 real and 9 fake points; expected at least 10 in each (the "
+                                "least subset size, docs/metrics.md)")
+    assert kid_score(gaussian(25, 10), gaussian(26, 10)).subset_size == 10  # the minimum itself is scored

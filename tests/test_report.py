@@ -1,7 +1,7 @@
 """The HTML report of a workflow run (`snakemake --report`, rules in workflow/rules/report.smk): the README's
 commands (the main command, `pictures`, then the report) on a shrunk smoke grid in a copy of the workflow; the
 report lists every table, plot, sample grid and figure; and a headless Chromium renders it (screenshot not blank,
-every entry in the rendered DOM).
+every entry in the rendered DOM, and a table page opened from the menu shows the numbers of tables/mnist.md).
 
 Chromium: `chromium` or `chromium-browser` on PATH (Debian: `apt-get install chromium`). Without it the browser
 test skips, saying so -- except with HMOGBENCH_REQUIRE_CHROMIUM=1 (set by .ci/run, which installs it), where it fails.
@@ -14,6 +14,7 @@ import re
 import shlex
 import shutil
 import subprocess
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ FIGURE_RUN = ("HME-2", 2019)  # the ME/HME runs with figures: the first seed (co
 
 def expected_entries() -> list[str]:
     """Every file the report of the shrunk run must list."""
-    names = ["tables/mnist.md", "tables/mnist.diff.md"]
+    names = ["tables/mnist.html", "tables/mnist.diff.html"]
     names += [f"results/plots/mnist/table{n}-pixels.png" for n in ("5.3", "5.8")]
     names += [f"results/plots/mnist/{m}/curves.png" for m in MODELS]
     names += [f"results/grids/mnist/{m}/seed{s}.png" for m in MODELS for s in SEEDS]
@@ -72,7 +73,7 @@ def test_report_lists_every_table_plot_and_grid(report):
 def expected_rows() -> list[str]:
     """The report's rendered list of all results: one row of label values per entry (figure, table, model,
     format, space, seed as the rules' report() labels give them)."""
-    rows = ["regenerated tables Markdown", "diff against the thesis Markdown"]
+    rows = ["regenerated tables HTML", "diff against the thesis HTML"]
     rows += [f"agreement with the thesis {n} pixels" for n in ("5.3", "5.8")]
     rows += [f"training curves {m} all" for m in MODELS]
     rows += [f"sample grid {m} {s}" for m in MODELS for s in SEEDS]
@@ -107,6 +108,51 @@ def with_view(html: Path, out: Path, view: str) -> Path:
     end = text.rindex("</body>")
     out.write_text(text[:end] + script + text[end:], encoding="utf-8")
     return out
+
+
+def shown_result(html: Path, out: Path, category: str, subcategory: str, row: str) -> Path:
+    """A copy of the report that opens Results -> ``category`` -> ``subcategory`` in its menu, clicks the eye of the
+    row whose labels read ``row`` and, once the page it shows (an iframe of the embedded file) has rendered, copies
+    the iframe's address (its first 60 characters) and the page's rendered text into <pre id="shown-result">.
+    Reading the iframe needs the browser options of ``SHOW_RESULT``."""
+    text = html.read_text(encoding="utf-8")
+    script = f"""<script>
+    function report(text) {{
+        const pre = document.createElement("pre"); pre.id = "shown-result"; pre.textContent = text;
+        document.body.appendChild(pre);
+    }}
+    function read(tries) {{
+        const frame = document.querySelector("iframe");
+        const body = frame && frame.contentDocument && frame.contentDocument.body;
+        if (body && body.querySelector("table")) return report(frame.src.slice(0, 60) + "\\n" + body.innerText);
+        if (tries > 0) return setTimeout(() => read(tries - 1), 200);
+        report("no rendered page in an iframe: " + (frame ? frame.src.slice(0, 60) : "no iframe"));
+    }}
+    window.addEventListener("load", () => setTimeout(() => {{
+        app.setView({{navbarMode: "subcategory", category: {category!r}, subcategory: {subcategory!r}}});
+        setTimeout(() => {{
+            const rows = [...document.querySelectorAll("tr")].filter(r => r.textContent.includes({row!r}));
+            const eye = rows.length && rows[0].querySelector('a[iconname="eye"]');
+            if (!eye) return report("no row " + {row!r} + " with an eye button in the menu");
+            eye.click();
+            read(25);
+        }}, 300);
+    }}, 200));
+    </script>"""
+    end = text.rindex("</body>")
+    out.write_text(text[:end] + script + text[end:], encoding="utf-8")
+    return out
+
+
+# the shown page is a data: URI in an iframe (another origin): its DOM is readable with the same-origin policy off
+SHOW_RESULT = ("--disable-web-security", "--disable-site-isolation-trials")
+
+
+def shown_text(dom: str) -> str:
+    """The text ``shown_result``'s script copied out of the iframe."""
+    found = re.search(r'<pre id="shown-result">(.*?)</pre>', dom, re.DOTALL)
+    assert found, "the report's page lacks the shown result (its script did not run)"
+    return unescape(found.group(1))
 
 
 def screenshot(html: Path, png: Path) -> Path:
@@ -149,3 +195,17 @@ def test_report_renders_in_a_headless_browser(report, tmp_path):
     text = rendered_text(listing.stdout)
     missing = [row for row in expected_rows() if row not in text]
     assert not missing, f"the rendered list of results lacks {missing}:\n{text[:3000]}"
+
+    # Results -> mnist -> tables -> the eye of the regenerated tables: the page shows FC's FD cell of tables/mnist.md,
+    # below the caption of its table
+    md_row = next(line for line in (report.parent / "tables" / "mnist.md").read_text().splitlines()
+                  if line.startswith("| FC (baseline)"))
+    fd_cell = [cell.strip() for cell in md_row.strip("|").split("|")][3]
+    assert re.fullmatch(r"\d+\.\d\d ± \d+\.\d\d", fd_cell), md_row
+    shown = browser(shown_result(report, tmp_path / "table.html", "mnist", "tables", "regenerated tables"),
+                    *SHOW_RESULT, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom")
+    assert shown.returncode == 0, shown.stderr[-3000:]
+    text = shown_text(shown.stdout)
+    assert text.startswith("data:text/html"), text[:500]
+    assert fd_cell in text and text.index("Table 5.3 -- Regenerated thesis Table 5.3") < text.index(fd_cell), text[:3000]
+    assert "\\begin{tabular}" in text  # the LaTeX, as text after the tables

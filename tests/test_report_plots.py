@@ -7,11 +7,13 @@ import pytest
 from PIL import Image
 
 from hmogbench.cli import main
-from hmogbench.pictures.agreement import build_agreement, collect_agreement, save_agreement
-from hmogbench.pictures.curves import build_curves, read_run, save_curves
+from hmogbench.pictures.agreement import build_agreement, collect_agreement, save_agreement, tie_note
+from hmogbench.pictures.curves import MARK_UP_TO, build_curves, read_run, save_curves
 from hmogbench.pictures.grid import save_sample_grid
 from hmogbench.pictures.style import FAMILY_COLOURS, family
 from hmogbench.tables.grid import thesis_tables
+from hmogbench.training import loop_settings
+from hmogbench.training.config import TrainConfig
 from tests.test_tables import record
 
 
@@ -25,9 +27,18 @@ def _nonblank(path):
     return pixels
 
 
-def _metrics(tmp_path, models, space="pixels", status=None):
-    return [record(tmp_path, m, s, space=space, status=status, fd=10 + i + s % 3, real=60 + i, fake=70 - i)
+def _metrics(tmp_path, models, space="pixels", status=None, real=None):
+    """Two seeds per model; FD 10 + i (+ seed % 3), 5-NN real 60 + i (or ``real`` for every model), fake 70 - i."""
+    return [record(tmp_path, m, s, space=space, status=status, fd=10 + i + s % 3,
+                   real=60 + i if real is None else real, fake=70 - i)
             for i, m in enumerate(models) for s in (2019, 2020)]
+
+
+def _integer_ticks(axis):
+    """The ticks inside the axis's view are whole numbers."""
+    lo, hi = sorted(axis.get_view_interval())
+    ticks = [t for t in axis.get_majorticklocs() if lo <= t <= hi]
+    return len(ticks) >= 2 and all(float(t).is_integer() for t in ticks)
 
 
 def test_family_parses_every_model_of_the_tables():
@@ -52,6 +63,29 @@ def test_agreement_in_pixels_plots_ranks_of_the_models_run(tmp_path):
     _nonblank(path)
 
 
+def test_agreement_legend_lies_off_the_data_rank_ticks_are_whole_and_ties_are_named(tmp_path):
+    """The y = x legend (with the families') is below the panels, outside every axes; ranks tick at whole
+    numbers; a panel whose regenerated values all tie (5-NN real at 100 %) says so above it, the others not."""
+    models = ["FC", "HME-5", "ME-32"]
+    fig = build_agreement(collect_agreement("mnist", _metrics(tmp_path, models, real=100.0), "5.3", "pixels"))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legends = [leg for leg in fig.legends if leg.get_gid() == "legend"]
+    assert len(legends) == 1 and not any(ax.get_legend() for ax in fig.axes)
+    assert "y = x" in [t.get_text() for t in legends[0].get_texts()]
+    box = legends[0].get_window_extent(renderer)
+    for ax in fig.axes:
+        assert not box.overlaps(ax.get_window_extent(renderer)), "the legend lies on a panel"
+        assert _integer_ticks(ax.xaxis) and _integer_ticks(ax.yaxis), "rank ticks must be whole numbers"
+    fd, real, fake = fig.axes[:3]
+    assert sorted(_gid(real, "points")[0].get_offsets()[:, 1]) == [2, 2, 2]  # tied: the mean rank
+    assert real.title.get_gid() == "ties"
+    assert real.get_title() == "regenerated: all 3 models tie at 100.00 %: no ordering"
+    assert fd.get_title() == fake.get_title() == ""
+    assert tie_note({"FC": 99.1, "ME-32": 99.1, "HME-5": 98.0}, "published", " %") == \
+        "published: FC = ME-32 at 99.10 % (same rank)"
+
+
 def test_agreement_in_the_thesis_space_plots_values_with_the_band(tmp_path):
     files = _metrics(tmp_path, ["FC", "ME-L-4"], space="thesis-inception", status="official")
     data = collect_agreement("mnist", files, "5.8", "thesis-inception")
@@ -61,6 +95,7 @@ def test_agreement_in_the_thesis_space_plots_values_with_the_band(tmp_path):
     ax = fig.axes[0]
     assert len(_gid(ax, "points")[0].get_offsets()) == 2 and _gid(ax, "band")
     assert "(%)" in fig.axes[1].get_xlabel() and "thesis-inception features" in ax.get_ylabel()
+    assert [len(leg.get_texts()) for leg in fig.legends] == [4]  # FC, ME-L, band, y = x
 
 
 def test_agreement_errors_name_the_value(tmp_path):
@@ -98,6 +133,44 @@ def test_curves_one_line_per_seed_and_loss(tmp_path):
     title = fig._suptitle.get_text()
     assert "seed 2019: 25.00 steps/s" in title and "no timing in run.json for seed 2020" in title
     _nonblank(save_curves([tmp_path / "seed2019"], tmp_path / "c.png"))
+
+
+def test_short_runs_log_every_step_and_long_runs_keep_log_every():
+    """log_every unset: every 10 steps, or every steps // 10 (at least every step) in a run under 100 steps: a
+    3-step run writes 3 rows, as the loop logs at ``step % log_every == 0 or step == steps``; a set value is kept."""
+    def rows(steps, **kw):
+        every = loop_settings(TrainConfig(model="FC", steps=steps, **kw)).log_every
+        return [s for s in range(1, steps + 1) if s % every == 0 or s == steps]
+
+    assert rows(3) == [1, 2, 3] and rows(1) == [1]
+    assert rows(50) == list(range(5, 51, 5))
+    assert loop_settings(TrainConfig(model="FC")).log_every == 10  # the authors' 23,250 steps
+    assert loop_settings(TrainConfig(model="FC", steps=1000, log_every=7)).log_every == 7
+    assert loop_settings(TrainConfig(model="FC", steps=3, log_every=10)).log_every == 10  # benchmarks' timed runs
+
+
+@pytest.mark.parametrize("steps", [[1], [3], [1, 2, 3]])
+def test_curves_of_a_short_run_mark_every_point_on_whole_steps(tmp_path, steps):
+    """One- and three-row runs: each seed's points are marked (not a line alone, not smoothed away) and the
+    x axis ticks whole steps around them (not 2.85-3.15)."""
+    runs = []
+    for seed in (2019, 2020):
+        (path := tmp_path / f"seed{seed}").mkdir()
+        (path / "losses.csv").write_text("step,d_loss,g_loss\n" + "".join(f"{s},{s + seed % 7},-{s}\n" for s in steps))
+        runs.append(read_run(path))
+    fig = build_curves(runs)
+    assert "each logged row marked" in fig._suptitle.get_text()
+    for ax in (a for a in fig.axes if a.get_title()):
+        lines = _gid(ax, "raw")
+        assert len(lines) == 2 and not _gid(ax, "smoothed")
+        for line in lines:
+            assert line.get_marker() not in (None, "None", "", " ") and line.get_markersize() >= 3
+            assert list(line.get_xdata()) == steps
+        lo, hi = ax.get_xlim()
+        assert lo <= min(steps) - 0.5 and hi >= max(steps) + 0.5 and _integer_ticks(ax.xaxis)
+    long = build_curves([read_run(_run(tmp_path / "long", 1, steps=MARK_UP_TO + 1))])
+    assert all(line.get_marker() in (None, "None", "") for line in _gid(long.axes[0], "raw"))
+    assert _integer_ticks(long.axes[0].xaxis)
 
 
 def test_curves_of_other_objectives_and_seed_from_folder(tmp_path):

@@ -1,9 +1,11 @@
-"""SIGTERM / SIGUSR1 (SLURM's time limit, scancel, its --signal warning) stop training at the next generator step
-with a checkpoint and a truthful run.json, and evaluation at once with its finished records kept; the commands
-exit with 128 + the signal's number. That a run so stopped resumes to the uninterrupted result: tests/test_resume.py."""
+"""SIGTERM / SIGUSR1 (SLURM's time limit, scancel, its --signal warning) and Ctrl-C (SIGINT) stop training at the
+next generator step with a checkpoint and a truthful run.json, and any other command at once (evaluation with its
+finished records kept); the commands exit with 128 + the signal's number; a second Ctrl-C aborts at once. That a
+run so stopped resumes to the uninterrupted result: tests/test_resume.py."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -45,31 +47,42 @@ def test_run_json_follows_the_checkpoints_and_records_a_crash(tiny_images, tmp_p
     assert resumed["resumed_from"] == 4 and _info(tmp_path)["status"] == "complete"
 
 
-def test_the_train_command_exits_with_128_plus_the_signal_and_says_so(tmp_path):
-    """A real SIGTERM to `hmogbench train` (as SLURM sends it): exit status 143, the log says where it stopped."""
+STOP_LINE = re.compile(r"^hmogbench train: stopped by (SIG\w+) at generator step (\d+) of (.+), checkpoint written; "
+                       r"what was done is kept, a rerun goes on from there$")
+
+
+@pytest.mark.parametrize("signum, seeds", [(signal.SIGTERM, ["2019", "2020"]), (signal.SIGINT, [])],
+                         ids=["SIGTERM-batched-seeds", "SIGINT-one-run"])
+def test_the_train_command_exits_with_128_plus_the_signal_and_says_so(tmp_path, signum, seeds):
+    """A real SIGTERM (as SLURM sends it) to batched seeds, or Ctrl-C (SIGINT) to one run: the step finishes, a
+    checkpoint at that step, run.json 'interrupted', one line on stderr, no traceback, exit 128 + the signal."""
     data = np.random.default_rng(0).integers(0, 256, (40, 32, 32), dtype=np.uint8)
     np.save(tmp_path / "data.npy", data)
     args = [sys.executable, "-m", "hmogbench", "train", "--data", str(tmp_path / "data.npy"), "--no-progress",
             "--set", "model=HME-2", "--set", "steps=100000", "--set", "batch_size=8", "--set", "checkpoint_every=5",
-            "--set", "progress_every=1", "--seeds", "2019", "2020", "--out", str(tmp_path / "run")]
+            "--set", "progress_every=1", *(["--seeds", *seeds] if seeds else []), "--out", str(tmp_path / "run")]
     proc = subprocess.Popen(args, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    ckpt = tmp_path / "run" / "seed2020" / CHECKPOINT
+    run_dirs = [tmp_path / "run" / f"seed{seed}" for seed in seeds] or [tmp_path / "run"]
     deadline = time.time() + 120
-    while time.time() < deadline and not ckpt.exists():
+    while time.time() < deadline and not (run_dirs[-1] / CHECKPOINT).exists():
         time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)
     try:
         out, err = proc.communicate(timeout=60)
     finally:
         proc.kill()  # (a no-op once it has exited)
-    assert proc.returncode == 143, err
-    assert "stopped by SIGTERM at generator step" in err and "a rerun goes on from there" in err
-    assert "checkpoint at step" in out and "[train]" in out  # progress lines, then the stop, in the job's log
-    for seed in (2019, 2020):
-        info = _info(tmp_path / "run" / f"seed{seed}")
-        step = torch.load(tmp_path / "run" / f"seed{seed}" / CHECKPOINT, weights_only=False)["step"]
-        assert info["status"] == "interrupted" and info["steps_done"] == info["last_checkpoint"] == step >= 5
+    assert proc.returncode == 128 + signum, err
+    (line,) = err.splitlines()  # one line, no traceback
+    stopped = STOP_LINE.match(line)
+    assert stopped and stopped[1] == signal.Signals(signum).name, line
+    assert stopped[3] == (f"HME-2 seeds {','.join(seeds)}" if seeds else "HME-2 seed 2019"), line
+    assert "[train]" in out and "stopped" not in out  # progress lines in the job's log; the stop said once
+    for run_dir in run_dirs:
+        info = _info(run_dir)
+        step = torch.load(run_dir / CHECKPOINT, weights_only=False)["step"]
+        assert info["status"] == "interrupted" and info["signal"] == signal.Signals(signum).name
+        assert info["steps_done"] == info["last_checkpoint"] == step == int(stopped[2]) >= 5
 
 
 class Stopped(Exception):
@@ -105,3 +118,40 @@ def test_a_signal_stops_evaluation_at_once_and_keeps_the_finished_records(tmp_pa
     assert (records / "seed2019.json").exists() and not (records / "seed2020.json").exists()
     assert not list(tmp_path.rglob("*.tmp"))
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # restored after the command
+
+
+def test_ctrl_c_stops_any_other_command_with_one_line(monkeypatch, capsys):
+    from hmogbench.models import params
+
+    def ctrl_c_while_counting():
+        os.kill(os.getpid(), signal.SIGINT)  # the handler raises here
+        raise Stopped("the handler did not raise")
+
+    monkeypatch.setattr(params, "parameter_rows", ctrl_c_while_counting)
+    before = signal.getsignal(signal.SIGINT)
+    assert main(["params"]) == 130
+    captured = capsys.readouterr()
+    assert captured.err == "hmogbench params: stopped by SIGINT; what was done is kept, a rerun goes on from there\n"
+    assert captured.out == "" and signal.getsignal(signal.SIGINT) is before  # restored after the command
+
+
+def test_a_second_ctrl_c_aborts_the_step_at_once(tmp_path, monkeypatch, capsys):
+    """The first Ctrl-C asks for a stop after the step; a second one (the step or checkpoint takes too long) aborts
+    at once with one line: run.json says interrupted, the last checkpoint stays."""
+    from hmogbench.training import loop
+
+    def twice_at_step_2(self, step, losses):
+        if step == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # recorded: the loop would stop before step 3
+            os.kill(os.getpid(), signal.SIGINT)  # raises KeyboardInterrupt here
+
+    monkeypatch.setattr(loop.TrainProgress, "update", twice_at_step_2)
+    np.save(tmp_path / "data.npy", np.random.default_rng(0).integers(0, 256, (24, 32, 32), dtype=np.uint8))
+    assert main(["train", "--data", str(tmp_path / "data.npy"), "--out", str(tmp_path / "run"), "--no-progress",
+                 "--set", "model=HME-L-2", "--set", "steps=4", "--set", "d_steps=1", "--set", "batch_size=8",
+                 "--set", "checkpoint_every=1"]) == 130
+    assert capsys.readouterr().err == ("hmogbench train: aborted by a second Ctrl-C; the last checkpoint and the "
+                                       "finished outputs are kept, a rerun goes on from there\n")
+    info = _info(tmp_path / "run")
+    assert info["status"] == "interrupted" and info["error"] == "Ctrl-C (SIGINT)"
+    assert info["steps_done"] == info["last_checkpoint"] == 2  # the checkpoint of step 2 came before the update

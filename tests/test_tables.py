@@ -1,26 +1,33 @@
-"""Thesis tables from metrics records: aggregation, LaTeX/Markdown rendering, the diff and the claims."""
+"""Thesis tables from metrics records: aggregation, LaTeX/Markdown/HTML rendering, the diff and the claims."""
 
+import html
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from hmogbench.tables.collect import aggregate, read_records
-from hmogbench.tables.compare import CLAIMS, agrees, published_numbers, spearman
+from hmogbench.tables.compare import (CLAIMS, agrees, claims_summary, length_warning, published_numbers,
+                                      rank_agreement, spearman)
 from hmogbench.registry.datasets import dataset_names, in_thesis
+from hmogbench.registry.feature_spaces import get_space
 from hmogbench.tables.grid import paper_models, thesis_tables
 from hmogbench.tables.render import rank_deficiency_note
 from hmogbench.tables.write import write_tables
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def record(path, model, seed, *, space="pixels", fd=10.0, real=60.0, fake=70.0, status=None, dataset="mnist",
-           n=100, n_real=None, dims=None):
-    """A metrics record; ``dims`` None: written before records carried feature_dims."""
+           n=100, n_real=None, dims=None, steps=7):
+    """A metrics record of a run of ``steps`` generator steps; ``dims`` None: written before records carried
+    feature_dims."""
     rec = {"features": space, "fd_name": f"FD ({space})", "fd": fd, "knn_real_pct": real, "knn_fake_pct": fake,
            "n_real": n if n_real is None else n_real, "n_fake": n,
            "weights": {"status": status, "sha256": "abc"} if status else None,
-           "fake_source": {"config": {"dataset": dataset, "model": model, "seed": seed}, "steps_trained": 7}}
+           "fake_source": {"config": {"dataset": dataset, "model": model, "seed": seed}, "steps_trained": steps}}
     if dims is not None:
         rec["feature_dims"] = dims
     file = path / space / dataset / model / f"seed{seed}.json"
@@ -118,7 +125,7 @@ def _published_as_records(tmp_path, space, status, shift=0.0, models=None):
 def test_published_numbers_fed_back_agree_everywhere(tmp_path):
     """Records whose seeds reproduce each published mean and std give 29 of 29 agreeing models."""
     files = _published_as_records(tmp_path / "m", "thesis-inception", "official")
-    tex, md, diff = (p.read_text() for p in write_tables("mnist", files, tmp_path / "tables"))
+    tex, md, diff = (p.read_text() for p in write_tables("mnist", files, tmp_path / "tables")[:3])
     assert "**29 of 29 regenerated models agree with the thesis in all three columns** (87 of 87 cells)" in diff
     assert "Spearman ρ = 1.00" in diff
     assert re.search(r"\| FC \(baseline\) +\| +74\.90 ± 0\.59 \| +67\.89 ± 0\.30 \| +11\.13 ± 0\.44 \| +413K \|", md)
@@ -151,7 +158,7 @@ def test_other_spaces_compare_orderings_only(tmp_path):
     diff = write_tables("mnist", files, tmp_path / "tables")[2].read_text()
     assert diff.count("absolute values are **not** compared") == 3  # pixels, fid-inception, stand-in weights
     assert "agree with the thesis in all three columns" not in diff
-    assert "rank of FD (regenerated / published)" in diff
+    assert "rank (regenerated / published)" in diff
     # claims are still checked in every space
     assert diff.count("### Claims") == 3
 
@@ -170,7 +177,7 @@ def test_rank_deficiency_is_noted_where_n_is_at_most_d():
 def test_captions_say_when_the_covariance_is_rank_deficient(tmp_path, n, n_real, dims, noted):
     files = [record(tmp_path / "r", model, 2019, space="thesis-inception", status="official", n=n, n_real=n_real,
                     dims=dims) for model in ("FC", "HME-5")]
-    tex, md, diff = (p.read_text() for p in write_tables("mnist", files, tmp_path / "tables"))
+    tex, md, diff = (p.read_text() for p in write_tables("mnist", files, tmp_path / "tables")[:3])
     if noted is None:
         assert "rank-deficient" not in tex + md + diff
         return
@@ -178,3 +185,120 @@ def test_captions_say_when_the_covariance_is_rank_deficient(tmp_path, n, n_real,
     assert md.count(note) == 2  # the captions of Tables 5.3 and 5.8
     assert diff.count(note) == 1 and "images per set. " + note in diff  # the space's "about" text
     assert tex.count(noted.replace("≤", r"$\leq$")) == 2 and "≤" not in tex
+
+
+SMOKE_GRID = ("FC", "HME-5", "ME-32", "HME-L-2", "ME-L-4", "MADGAN-4", "MGAN-4", "MEGAN-4")  # config/smoke.yaml's
+
+
+def _diff_of(tmp_path, files) -> str:
+    return write_tables("mnist", files, tmp_path / "tables")[2].read_text()
+
+
+def test_claims_that_cannot_be_judged_are_counted_as_na_not_as_failures(tmp_path):
+    """The smoke grid (one size per family) can judge no claim: the diff counts them n/a, never "0 of 10 hold"."""
+    diff = _diff_of(tmp_path / "s", _published_as_records(tmp_path / "s", "pixels", None, models=SMOKE_GRID))
+    assert "0 of 0 judgeable claims hold here; 10 n/a (need every size of their models)" in diff
+    assert not re.search(r"\b0 of 10\b", diff), diff[:1500]
+    # the whole grid judges all ten, beside the thesis's own count of the same ten
+    full = _diff_of(tmp_path / "f", _published_as_records(tmp_path / "f", "thesis-inception", "official"))
+    assert "8 of 10 judgeable claims hold here (8 of them in the thesis's numbers)." in full
+    # part of a grid: only the claim whose every model was run is judged
+    pub = published_numbers("mnist")
+    mgan = {m: pub[m] for m in ("FC", "MGAN-4", "MGAN-8", "MGAN-16", "MGAN-32")}
+    assert claims_summary(mgan, "mnist") == ("1 of 1 judgeable claims hold here (1 of them in the thesis's numbers); "
+                                             "9 n/a (need every size of their models)")
+
+
+def test_the_rank_correlation_comes_with_its_permutation_p_value(tmp_path):
+    """One-sided p = P(ρ of a random ordering ≥ ρ observed): exact over the n! orderings for n ≤ 8 (n = 3:
+    ρ = 1, 0.5, 0.5, -0.5, -0.5, -1), Monte-Carlo (1 + hits) / (1 + draws), seeded, above."""
+    ab = {"a": 1.0, "b": 2.0, "c": 3.0}
+    same = rank_agreement(ab, {"a": 10, "b": 20, "c": 30})
+    assert (same.rho, same.p, same.method) == (pytest.approx(1.0), pytest.approx(1 / 6), "exact, all 6 orderings")
+    assert rank_agreement(ab, {"a": 10, "b": 30, "c": 20}).p == pytest.approx(3 / 6)  # ρ = 0.5
+    assert rank_agreement(ab, {"a": 30, "b": 20, "c": 10}).p == pytest.approx(1.0)  # ρ = -1: every ordering
+    ten = {str(i): float(i) for i in range(10)}
+    mc = rank_agreement(ten, ten)
+    assert mc.p == pytest.approx(1 / 10_001) and mc.method == "Monte-Carlo, 10,000 random orderings, seed 0"
+    assert rank_agreement(ten, ten, seed=1).p == mc.p  # no random ordering of 10 hits ρ = 1
+    two = rank_agreement({"a": 1, "b": 2}, {"a": 1, "b": 2})
+    assert two.rho is None and two.method == "fewer than 3 models (2)"
+    # in the diff every ρ is printed with its p-value, and fewer than 3 models is n/a
+    diff = _diff_of(tmp_path / "s", _published_as_records(tmp_path / "s", "pixels", None, models=SMOKE_GRID))
+    rho_lines = [line for line in diff.splitlines() if "Spearman ρ" in line]
+    assert rho_lines and all(re.search(r"ρ = -?\d\.\d\d, one-sided permutation p = [\d.e-]+ \(exact, all 40,320 "
+                                       r"orderings", line) for line in rho_lines), rho_lines
+    few = _diff_of(tmp_path / "f", _published_as_records(tmp_path / "f", "pixels", None, models=["FC", "HME-5"]))
+    assert "Spearman ρ = n/a (fewer than 3 models (2))." in few
+
+
+def test_runs_shorter_than_the_authors_are_warned(tmp_path):
+    """Steps in the records vs the authors' lengths (registry.families.default_steps)."""
+    assert length_warning({"FC": {3}}) == ("Warning: runs of 3 generator steps (the authors: 23,250): orderings of "
+                                           "such runs are noise, and so is any rank correlation of them.")
+    assert "4,650 to 23,400 by model" in length_warning({"FC": {3}, "MGAN-4": {3}, "MEGAN-4": {3}})
+    assert "shorter than the authors' (23,250)" in length_warning({"FC": {20_000}})
+    assert length_warning({"FC": {23_250}, "MEGAN-4": {4_650}, "HME-5": {None}}) == ""
+    models = ("FC", "HME-5", "ME-32")
+    short = _diff_of(tmp_path / "s", [record(tmp_path / "s", m, 2019, fd=i) for i, m in enumerate(models)])
+    assert short.count("Warning: runs of 7 generator steps (the authors: 23,250)") == 2  # top, beside ρ
+    full = _diff_of(tmp_path / "f", [record(tmp_path / "f", m, 2019, fd=i, steps=23_250) for i, m in enumerate(models)])
+    assert "Warning" not in full and "Spearman ρ = 1.00" in full
+
+
+@pytest.mark.parametrize("space, status, ours", [("pixels", None, "FD, pixels"),
+                                                 ("fid-inception", "official", "FID, fid-inception"),
+                                                 ("thesis-inception", "official", "FD, thesis-inception")])
+def test_every_diff_column_names_its_space_and_network(tmp_path, space, status, ours):
+    files = [record(tmp_path, m, 2019, space=space, status=status, fd=i) for i, m in enumerate(("FC", "HME-5", "ME-32"))]
+    fd_name = get_space(space).fd_name(status)
+    for file in files:  # the record's own distance name, as `hmogbench score` writes it
+        rec = json.loads(file.read_text())
+        file.write_text(json.dumps({**rec, "fd_name": fd_name}))
+    diff = _diff_of(tmp_path, files)
+    rows = [line for line in diff.splitlines() if line.startswith("| FC (baseline)")]
+    assert len(rows) == 6 and all(" vs " in row for row in rows)  # 3 metrics x Tables 5.3, 5.8
+    assert sum(f"| {ours} vs FID, thesis Inception " in row for row in rows) == 2
+    assert sum(f"| 5-NN Real, {space} vs 5-NN Real, thesis Inception " in row for row in rows) == 2
+    assert f"between {ours} (regenerated) and FID, thesis Inception (published)" in diff
+    assert "| metric: regenerated vs published " in diff
+
+
+def test_captions_list_exactly_the_tables_columns(tmp_path):
+    files = [record(tmp_path, m, 2019) for m in ("FC", "HME-5")]
+    md = write_tables("mnist", files, tmp_path / "tables")[1].read_text()
+    captions = [line for line in md.splitlines() if line.startswith("**Table ")]
+    header = next(line for line in md.splitlines() if line.startswith("| Model"))
+    columns = [c.strip() for c in header.strip("|").split("|")][1:]
+    assert columns == ["5-NN Real (pixels)", "5-NN Fake (pixels)", "FD (pixels)", "Param."]
+    assert len(captions) == 2 and all(f"Columns: {columns[0]} and {columns[1]}, 5-NN accuracies in %; {columns[2]}, "
+                                      f"the Fréchet distance; {columns[3]}," in c for c in captions)
+    assert not any("FID" in c or "KID" in c for c in captions)
+    # the report's captions promise no column the tables lack
+    for rst in ("tables.rst", "diff.rst"):
+        text = " ".join((ROOT / "workflow" / "report" / rst).read_text().split())
+        assert "KID" not in text and "5-NN Real, 5-NN Fake" in text, rst
+
+
+def _cells(rows: list[str]) -> list[list[str]]:
+    return [[c.strip() for c in row.strip().strip("|").split("|")] for row in rows]
+
+
+def test_the_html_pages_show_every_cell_of_the_markdown(tmp_path):
+    """tables/<set>.html and .diff.html: the same tables as the Markdown, caption above, the LaTeX as text after,
+    self-contained (no script, nothing fetched)."""
+    files = _published_as_records(tmp_path, "pixels", None, models=SMOKE_GRID)
+    tex, md, diff, page, diff_page = (p.read_text() for p in write_tables("mnist", files, tmp_path / "tables"))
+    for markdown, html_page in ((md, page), (diff, diff_page)):
+        lines = markdown.splitlines()
+        md_rows = _cells([line for line in lines if line.startswith("|") and not line.startswith("|--")])
+        html_rows = [[html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)]
+                     for row in re.findall(r"<tr>(.*?)</tr>", html_page)]
+        assert html_rows == md_rows
+        assert not re.search(r"<script|<link|\bsrc=|https?://", html_page)
+        assert html_page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in html_page
+    assert re.search(r"<table><caption><strong>Table 5\.3</strong> -- Regenerated thesis Table 5\.3: .*</caption>\n"
+                     r"<thead>", page)
+    latex = page[page.index("<pre>") + 5:page.index("</pre>")]
+    assert page.index("<pre>") > page.rindex("</table>") and html.unescape(latex) == tex.rstrip()
+    assert 'class="r">74.90 ± 0.59</td>' in page  # numbers right-aligned

@@ -8,6 +8,7 @@ from tabulate import tabulate
 
 from ..registry.datasets import dataset_names, has_fixture
 from ..workflow.paths import DATA_ROOT, FIXTURE_ROOT
+from .catalog import get_spec
 
 RAW_DIR = "resources/raw"
 
@@ -69,17 +70,22 @@ def add_data_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=2019, help="split seed (default 2019)")
     p.add_argument("--test-count", type=int, help="held-out images for randomly split sets (default: thesis 5.1)")
     p.add_argument("--workers", type=int, help="decoding threads (default: CPU count, at most 8)")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_prepare)
 
     p = actions.add_parser("download", help="fetch raw files from their public URLs (explicit; never automatic)")
-    p.add_argument("dataset", choices=names, metavar="SET")
-    p.add_argument("--raw-dir", default=RAW_DIR)
+    online = [name for name in names if get_spec(name).downloads]
+    p.add_argument("dataset", choices=names, metavar="SET",
+                   help=f"the set to fetch: {', '.join(online)} (the others by hand: `hmogbench data check SET` "
+                        "says where from)")
+    p.add_argument("--raw-dir", default=RAW_DIR, help=f"raw-data directory to write SET's files into (default "
+                                                      f"{RAW_DIR})")
     p.set_defaults(func=cmd_download)
 
     p = actions.add_parser("fixture", help="write a small SYNTHETIC stand-in in a set's official layout")
     p.add_argument("dataset", choices=dataset_names(has_fixture), metavar="SET",
                    help=", ".join(dataset_names(has_fixture)))
-    p.add_argument("--raw-dir", default=FIXTURE_ROOT)
-    p.add_argument("--count", type=int, default=60)
+    p.add_argument("--raw-dir", default=FIXTURE_ROOT,
+                   help="raw-data directory to write the fixture into (default %(default)s, the workflow's)")
+    p.add_argument("--count", type=int, default=60, help="synthetic images to write (default %(default)s)")
     p.set_defaults(func=cmd_fixture)

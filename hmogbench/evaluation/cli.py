@@ -18,7 +18,7 @@ def add_sample_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
     p.add_argument("--batch-size", type=int, default=100, help="generator batch (thesis: 100)")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--out", required=True, help="output .npy; a JSON sidecar (same name, .json) records the run")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_sample)
     return p
 
@@ -26,6 +26,7 @@ def add_sample_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
 def cmd_sample(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from ..data.images import image_count
     from ..runtime.device import prepare_device
     from ..runtime.provenance import atomic_path, write_json_atomic
     from ..training.sampling import load_generator, sample_images, samples_record
@@ -33,7 +34,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     device = str(prepare_device(args.device))
     count = args.count
     if args.at_most_like:
-        count = min(count, len(np.load(args.at_most_like, mmap_mode="r")))
+        count = min(count, image_count(args.at_most_like))
     if count < 1:
         raise ValueError(f"--count must be at least 1, got {count}")
     G, cfg = load_generator(args.run, device)
@@ -112,7 +113,8 @@ def add_evaluate_parser(sub: argparse._SubParsersAction) -> None:
                         "authors' evaluation; default); uint8: rounded first, as `hmogbench sample` files are")
     add_speed_options(p)
     p.add_argument("--k", type=int, default=5, help="neighbours in the k-NN score (thesis: 5)")
-    p.add_argument("--knn-rule", default="soft", choices=RULES)
+    p.add_argument("--knn-rule", default="soft", choices=RULES,
+                   help="k-NN score rule, as for `hmogbench score` (default: soft, the thesis's)")
     p.add_argument("--samples-out", metavar="PATTERN",
                    help="also keep the samples (uint8 .npy + .json as `hmogbench sample` writes), e.g. "
                         "results/samples/{dataset}/{model}/seed{seed}.npy")
@@ -120,5 +122,5 @@ def add_evaluate_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--grid-out", metavar="PATTERN",
                    help="an 8 x 8 PNG of each run's first 64 evaluation samples, e.g. "
                         "results/grids/{dataset}/{model}/seed{seed}.png")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_evaluate)

@@ -23,10 +23,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data.images import to_nchw
+from ..data.images import image_count, to_nchw
 from ..metrics.feature_files import load_features, save_features
 from ..metrics.features import extract_features
 from ..metrics.fid import statistics
+from ..metrics.kid import SUBSET_SIZE, capped_subset_size
 from ..metrics.record import check_same_space, scored_against_real
 from ..metrics.score import space_meta
 from ..metrics.spaces import Extractor, load_space
@@ -117,10 +118,11 @@ def load_spaces(settings: EvaluationSettings, device: torch.device) -> dict[str,
 
 
 def sample_count(settings: EvaluationSettings) -> int:
-    """``count``, but no more than the ``at_most_like`` array holds (equal real and fake set sizes)."""
+    """``count``, but no more than the ``at_most_like`` array holds (equal real and fake set sizes); that array
+    is checked first (``data.images.image_count``: its size, and its sha256 where a manifest.json lists it)."""
     if settings.at_most_like is None:
         return settings.count
-    return min(settings.count, len(np.load(settings.at_most_like, mmap_mode="r")))
+    return min(settings.count, image_count(settings.at_most_like))
 
 
 def record_config(settings: EvaluationSettings, space: LoadedSpace, run: str, count: int) -> dict:
@@ -163,6 +165,8 @@ class Evaluation:
         self.settings, self.device, self.progress = settings, torch.device(device), progress
         self.count = sample_count(settings)
         self.spaces = load_spaces(settings, self.device)
+        for space in self.spaces.values():  # sets too small for KID: refused before any sampling
+            capped_subset_size(SUBSET_SIZE, len(space.real), self.count)
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hmogbench-score")
         self.pending: list[Future] = []
         self.kept: list[Path] = []
@@ -232,8 +236,10 @@ class Evaluation:
                   "provenance": provenance(config, self.device)}
         write_json_atomic(out, record)
         self.log(f"{cfg.model} seed {cfg.seed}: {record['fd_name']} {record['fd']:.4f}, 5-NN real "
-                 f"{record['knn_real_pct']:.2f} %, fake {record['knn_fake_pct']:.2f} % "
-                 f"({time.perf_counter() - start:.1f} s) -> {out}")
+                 f"{record['knn_real_pct']:.2f} %, fake {record['knn_fake_pct']:.2f} %, KID {record['kid_mean']:.6f} "
+                 f"± {record['kid_std']:.6f} ({time.perf_counter() - start:.1f} s) -> {out}")
+        if record["kid"]["warning"]:
+            self.log(f"{cfg.model} seed {cfg.seed}: KID warning: {record['kid']['warning']}")
         return out
 
     def keep_samples(self, path: Path, images: np.ndarray, source: dict) -> None:

@@ -19,9 +19,9 @@ def add_figures_parser(subparsers: argparse._SubParsersAction) -> argparse.Argum
     p.add_argument("--out", required=True, help="output folder")
     for name, default in default_settings().items():  # --samples ... --seed, defaults in interpret/settings.py
         p.add_argument(f"--{name.replace('_', '-')}", type=int, default=default, help=setting_help()[name])
-    p.add_argument("--batch-size", type=int, default=100)
+    p.add_argument("--batch-size", type=int, default=100, help="generator batch (default %(default)s)")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_figures)
     return p
 

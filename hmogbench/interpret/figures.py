@@ -34,6 +34,7 @@ import torch
 
 from ..pictures import interpretability as plots
 from ..runtime.provenance import file_digest, provenance, write_json_atomic, write_text_atomic
+from ..training.files import RUN_INFO
 from ..training.sampling import draw_z, generator_path, load_generator, to_uint8
 from .gating_stats import MASSES, block_score, gate_correlation, gate_covariance
 from .mixture import Mixture, require_mixture
@@ -88,13 +89,19 @@ def _images(G, z: torch.Tensor, device, batch_size: int = 100) -> np.ndarray:
     return np.concatenate([to_uint8(G(z[s : s + batch_size].to(device))) for s in range(0, len(z), batch_size)])
 
 
-def _run_steps(path: Path) -> int | None:
-    """Generator steps of the run, from run.json beside generator.pt (None if absent)."""
-    info = path.parent / "run.json"
+def _run_info(path: Path) -> dict:
+    """run.json beside generator.pt ({} if absent or unreadable)."""
     try:
-        return json.loads(info.read_text()).get("steps_done")
+        info = json.loads((path.parent / RUN_INFO).read_text())
     except (OSError, ValueError):
-        return None
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def data_name(info: dict, cfg) -> str:
+    """The name of the set a run trained on, as prepared (run.json's "data" record: mnist-5k is not mnist); for
+    older runs the config's ``extra.train_data`` (the workflow's), else its ``dataset``."""
+    return (info.get("data") or {}).get("name") or cfg.extra.get("train_data") or cfg.dataset
 
 
 def check_settings(settings: FigureSettings) -> None:
@@ -111,7 +118,8 @@ def check_settings(settings: FigureSettings) -> None:
 @dataclass
 class Checkpoint:
     """One trained ME/HME checkpoint seen for its figures: G (eval mode on ``device``), its config, its mixture
-    view, the fixed draws of z (``draws`` x z_dim, seed + 1) and the figures' common title."""
+    view, the fixed draws of z (``draws`` x z_dim, seed + 1), the set it trained on (as prepared: ``data_name``)
+    and the figures' common title."""
 
     path: Path
     G: torch.nn.Module
@@ -119,6 +127,7 @@ class Checkpoint:
     mix: Mixture
     z_draw: torch.Tensor
     steps: int | None
+    data: str
     title: str
     device: str | torch.device
     batch_size: int
@@ -128,10 +137,11 @@ class Checkpoint:
         path = generator_path(run)
         G, cfg = load_generator(path, device)
         require_mixture(cfg.spec, str(path))
-        steps = _run_steps(path)
-        title = f"{cfg.spec.name} ({cfg.dataset}" + (f", {steps} G steps)" if steps is not None else ")")
+        info = _run_info(path)
+        steps, data = info.get("steps_done"), data_name(info, cfg)
+        title = f"{cfg.spec.name} ({data}" + (f", {steps} G steps)" if steps is not None else ")")
         return cls(path, G, cfg, Mixture(G, cfg.spec, str(path)), draw_z(settings.draws, G.z_dim, settings.seed + 1),
-                   steps, title, device, batch_size)
+                   steps, data, title, device, batch_size)
 
     def images(self, z: torch.Tensor) -> np.ndarray:
         """uint8 (N, H, W, C) samples G(z)."""
@@ -236,7 +246,7 @@ def figures_record(ck: Checkpoint, s: FigureSettings, counts: torch.Tensor, stat
     depths = mix.node_depths
     return {
         "model": spec.name, "family": spec.family, "leaves": spec.leaves, "num_leaves": mix.num_leaves,
-        "depth": mix.depth if mix.is_tree else None, "dataset": ck.cfg.dataset,
+        "depth": mix.depth if mix.is_tree else None, "dataset": ck.cfg.dataset, "train_data": ck.data,
         "generator": {"path": str(ck.path), "sha256": file_digest(ck.path, "sha256"), "steps": ck.steps},
         "settings": {"samples": s.samples, "draws": s.draws, "top": top, "grid": s.grid, "seed_samples": s.seed,
                      "seed_draws": s.seed + 1, "max_depth": s.max_depth, "drawn_depth": drawn_depth,
@@ -283,7 +293,7 @@ def captions(record: dict[str, Any]) -> str:
     """figures.md: one caption per figure, with the numbers of ``record`` (figures.json)."""
     s, model = record["settings"], record["model"]
     steps = record["generator"]["steps"]
-    head = (f"# Interpretability figures: {model} on {record['dataset']}\n\n"
+    head = (f"# Interpretability figures: {model} on {record.get('train_data') or record['dataset']}\n\n"
             f"Checkpoint `{record['generator']['path']}` ({steps if steps is not None else '?'} generator steps, "
             f"sha256 {record['generator']['sha256'][:12]}…). Seeds: samples {s['seed_samples']}, draws {s['seed_draws']}.\n")
     parts = [head]

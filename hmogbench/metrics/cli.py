@@ -10,6 +10,7 @@ import os
 
 from ..registry.feature_spaces import SPACES, spaces_with_weights
 from ..runtime.device import DEVICE_HELP
+from .kid import MIN_SUBSET_SIZE
 from .knn import RULES
 
 CACHE_ENV_VAR = "HMOGBENCH_FEATURE_CACHE"
@@ -64,8 +65,8 @@ def add_score_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     p.add_argument("--k", type=int, default=5, help="neighbours in the k-NN score (default: 5, as the thesis)")
     p.add_argument("--kid-subsets", type=int, default=100, help="KID: random subsets (default: 100, torch-fidelity's)")
     p.add_argument("--kid-subset-size", type=int, default=1000,
-                   help="KID: points per set in a subset (default: 1000, torch-fidelity's; min(this, N_real, "
-                        "N_fake) is used)")
+                   help=f"KID: points per set in a subset (default: 1000, torch-fidelity's; at least "
+                        f"{MIN_SUBSET_SIZE}; capped at the smaller set, with a warning)")
     p.add_argument("--knn-rule", default="soft", choices=RULES,
                    help="soft: mean fraction of same-kind neighbours (the thesis); majority: k-NN "
                         "majority-vote accuracy")
@@ -75,13 +76,13 @@ def add_score_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     p.add_argument("--download-weights", action="store_true",
                    help="if no weights file is found, download the official one into torch.hub's cache")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
-    p.add_argument("--batch-size", type=int, default=50)
+    p.add_argument("--batch-size", type=int, default=50, help="feature network batch (default %(default)s)")
     add_speed_options(p)
     p.add_argument("--cache-dir", default=os.environ.get(CACHE_ENV_VAR),
                    help=f"cache the REAL set's features here (default: ${CACHE_ENV_VAR}; unset: no cache)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--out", help="also write the result (JSON, with provenance) to this file")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_score)
     return p
 
@@ -106,6 +107,8 @@ def format_result(result: dict) -> str:
             kid = result["kid"]
             lines.append((kid_name, f"{result['kid_mean']:.6f} ± {result['kid_std']:.6f} ({kid['subsets']} subsets "
                                     f"of {kid['subset_size']})"))
+            if kid.get("warning"):
+                lines.append(("KID warning", kid["warning"]))
         real = f"{result['n_real']} real ({result['real']})"
     lines.append(("images", f"{real}, {result['n_fake']} fake ({result['fake']})"))
     if result.get("covariance_rank_deficient"):
@@ -248,9 +251,9 @@ def add_features_parser(subparsers: argparse._SubParsersAction) -> argparse.Argu
     p.add_argument("--limit", type=int, help="use only the first LIMIT images")
     p.add_argument("--weights", help="weights file of the space's network (as for `hmogbench score`)")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
-    p.add_argument("--batch-size", type=int, default=50)
+    p.add_argument("--batch-size", type=int, default=50, help="feature network batch (default %(default)s)")
     add_speed_options(p)
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_features)
     return p
 

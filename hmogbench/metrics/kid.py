@@ -7,8 +7,12 @@ estimator of the squared MMD with the polynomial kernel k(x, y) = (gamma x.y + c
     MMD^2 = sum_{i != j} [k(x_i, x_j) + k(y_i, y_j)] / (m (m - 1)) - 2 sum_{i, j} k(x_i, y_j) / m^2.
 
 KID = mean and (population) standard deviation over the subsets. Defaults as torch-fidelity's: 100 subsets of
-1000, degree 3, gamma 1/D, coef0 1, seed 2020; where a set has fewer than 1000 points, m = min(1000, N_real,
-N_fake) (torch-fidelity refuses instead). Unbiased: near 0, possibly negative, for sets of one distribution.
+1000, degree 3, gamma 1/D, coef0 1, seed 2020. Where a set has fewer points than the subset size asked for,
+m = min(subset_size, N_real, N_fake) (torch-fidelity refuses instead) and the result carries a ``warning``
+saying so; where every subset is then the whole of both sets, the std over subsets is 0 and says nothing, and
+the warning says that too. Subsets of fewer than ``MIN_SUBSET_SIZE`` points are refused (docs/metrics.md: one
+subset's estimate is then noisier than the differences it measures). Unbiased: near 0, possibly negative, for
+sets of one distribution.
 Computed in float64 (torch-fidelity: float32) with torch on any device: per subset three m x m x D products,
 or, where all inner products of the two sets fit in ``GRAM_ELEMENTS``, those once (2 CPU cores, D = 2048:
 ~3 s for N = 1000, ~26 s for N = 10,000; not yet measured on a GPU).
@@ -22,6 +26,9 @@ import numpy as np
 import torch
 
 GRAM_ELEMENTS = {"cpu": 2 ** 26, "cuda": 2 ** 28}  # float64 entries: up to this, all inner products at once
+SUBSETS, SUBSET_SIZE = 100, 1000  # the defaults: torch-fidelity's
+MIN_SUBSET_SIZE = 10  # points per set in a subset; fewer are refused (docs/metrics.md says why 10)
+WHOLE_SET = "every subset is the whole set: the std over subsets is 0 and says nothing"
 
 
 @dataclass(frozen=True)
@@ -31,11 +38,13 @@ class KidScore:
     mean: float
     std: float
     subsets: int
-    subset_size: int
+    subset_size: int  # m, the points per set in a subset: the size asked for, capped at the smaller set
+    subset_size_requested: int
     degree: int
     gamma: float
     coef0: float
     seed: int
+    warning: str | None = None  # the cap and what it means (``subset_warning``); None when m is as asked
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -73,20 +82,43 @@ def _validated(real: np.ndarray | torch.Tensor, fake: np.ndarray | torch.Tensor,
 
 
 def check_kid_options(subsets: int, subset_size: int) -> None:
-    """ValueError unless subsets >= 1 and subset_size >= 2 (the estimator divides by m (m - 1))."""
-    if subsets < 1 or subset_size < 2:
-        raise ValueError(f"KID: expected subsets >= 1 and subset size >= 2, got {subsets} and {subset_size}")
+    """ValueError unless subsets >= 1 and subset_size >= MIN_SUBSET_SIZE."""
+    if subsets < 1 or subset_size < MIN_SUBSET_SIZE:
+        raise ValueError(f"KID: expected subsets >= 1 and subset size >= {MIN_SUBSET_SIZE}, got {subsets} and "
+                         f"{subset_size}")
 
 
-def kid_score(real: np.ndarray | torch.Tensor, fake: np.ndarray | torch.Tensor, *, subsets: int = 100,
-              subset_size: int = 1000, degree: int = 3, gamma: float | None = None, coef0: float = 1.0,
+def capped_subset_size(subset_size: int, n_real: int, n_fake: int) -> int:
+    """m = min(subset_size, N_r, N_f); a one-line ValueError when m < MIN_SUBSET_SIZE (sets too small)."""
+    m = min(subset_size, n_real, n_fake)
+    if m < MIN_SUBSET_SIZE:
+        raise ValueError(f"KID: the sets hold {n_real} real and {n_fake} fake points; expected at least "
+                         f"{MIN_SUBSET_SIZE} in each (the least subset size, docs/metrics.md)")
+    return m
+
+
+def subset_warning(requested: int, m: int, n_real: int, n_fake: int) -> str | None:
+    """What a capped subset size means for the result, or None when m is the size asked for and the subsets
+    are not all the whole of both sets."""
+    parts = []
+    if m < requested:
+        parts.append(f"subset size capped at the set size: {requested} requested, {m} used "
+                     f"({n_real} real, {n_fake} fake points)")
+    if m == n_real == n_fake:
+        parts.append(WHOLE_SET)
+    return "; ".join(parts) or None
+
+
+def kid_score(real: np.ndarray | torch.Tensor, fake: np.ndarray | torch.Tensor, *, subsets: int = SUBSETS,
+              subset_size: int = SUBSET_SIZE, degree: int = 3, gamma: float | None = None, coef0: float = 1.0,
               seed: int = 2020, device: str | torch.device = "cpu") -> KidScore:
     """KID of feature sets real (N_r, D) and fake (N_f, D); see the module text. The subset size used is
-    min(subset_size, N_r, N_f) (the result's ``subset_size``); gamma None means 1 / D."""
+    min(subset_size, N_r, N_f) (the result's ``subset_size``, with a ``warning`` when capped); gamma None means
+    1 / D."""
     check_kid_options(subsets, subset_size)
     device = torch.device(device)
     real, fake = _validated(real, fake, device)
-    m = min(subset_size, len(real), len(fake))
+    m = capped_subset_size(subset_size, len(real), len(fake))
     gamma = 1.0 / real.shape[1] if gamma is None else float(gamma)
 
     def kernel(inner: torch.Tensor) -> torch.Tensor:
@@ -105,4 +137,5 @@ def kid_score(real: np.ndarray | torch.Tensor, fake: np.ndarray | torch.Tensor, 
             x, y = real[i_r], fake[i_f]
             rr, ff, rf = x @ x.T, y @ y.T, x @ y.T
         values.append(mmd2_unbiased(kernel(rr), kernel(rf), kernel(ff)))
-    return KidScore(float(np.mean(values)), float(np.std(values)), subsets, m, degree, gamma, float(coef0), seed)
+    return KidScore(float(np.mean(values)), float(np.std(values)), subsets, m, subset_size, degree, gamma,
+                    float(coef0), seed, subset_warning(subset_size, m, n_r, n_f))

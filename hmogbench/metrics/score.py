@@ -17,7 +17,7 @@ from .cache import cached_features
 from .features import extract_features
 from .fid import fid_from_features, frechet_distance, statistics
 from .inputs import load_images
-from .kid import check_kid_options, kid_score
+from .kid import SUBSET_SIZE, SUBSETS, capped_subset_size, check_kid_options, kid_score
 from .knn import RULES, knn_score
 from .spaces import Extractor, load_space
 from .stats import is_statistics_file, read_statistics_file, refuse_as_fake
@@ -31,22 +31,24 @@ def fd_name(extractor: Extractor) -> str:
 
 
 def score_features(real: np.ndarray, fake: np.ndarray, *, k: int = 5, rule: str = "soft",
-                   device: str | torch.device = "cpu", progress: bool = False, kid_subsets: int = 100,
-                   kid_subset_size: int = 1000,
+                   device: str | torch.device = "cpu", progress: bool = False, kid_subsets: int = SUBSETS,
+                   kid_subset_size: int = SUBSET_SIZE,
                    real_statistics: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
     """Fréchet distance, k-NN scores (percent) and KID of feature sets real (N_r, D) and fake (N_f, D).
 
     Keys: ``fd``, ``knn_k``, ``knn_rule``, ``knn_real_pct``, ``knn_fake_pct``, ``n_real``, ``n_fake``,
     ``feature_dims``, ``kid_mean``, ``kid_std``, ``kid`` (its parameters: ``kid.KidScore.parameters``; the
-    subset size used is min(kid_subset_size, N_r, N_f)) and ``covariance_rank_deficient``: min(N_r, N_f) <= D,
-    a covariance of rank <= N - 1 < D, so the FD is computed from a singular covariance.
+    subset size used is min(kid_subset_size, N_r, N_f), and ``kid["warning"]`` says when it was capped) and
+    ``covariance_rank_deficient``: min(N_r, N_f) <= D, a covariance of rank <= N - 1 < D, so the FD is computed
+    from a singular covariance.
     ``real_statistics``: ``fid.statistics(real)`` computed once by a caller that scores many fake sets against
     the same real set (the same value, without recomputing the real covariance)."""
     if len(real) != len(fake):
         warnings.warn(f"real and fake sets differ in size ({len(real)} vs {len(fake)}): the k-NN scores' "
                       "50% chance level assumes equal sizes", stacklevel=2)
-    knn = knn_score(real, fake, k, rule=rule, device=device, progress=progress)
+    # KID first: it refuses sets too small for its subsets before the k-NN's work
     kid = kid_score(real, fake, subsets=kid_subsets, subset_size=kid_subset_size, device=device)
+    knn = knn_score(real, fake, k, rule=rule, device=device, progress=progress)
     n_real, n_fake, dims = int(len(real)), int(len(fake)), int(real.shape[1])
     fd = (fid_from_features(real, fake) if real_statistics is None
           else frechet_distance(*real_statistics, *statistics(fake)))
@@ -107,7 +109,7 @@ def score(real: str | Path | np.ndarray | torch.Tensor, fake: str | Path | np.nd
           weights: str | Path | None = None, device: str | torch.device = "cpu", batch_size: int = 50,
           cache_dir: str | Path | None = None, progress: bool = False, allow_download: bool = False,
           precision: str = "fp32", channels_last: bool = False, compile_mode: str | None = None,
-          kid_subsets: int = 100, kid_subset_size: int = 1000) -> dict:
+          kid_subsets: int = SUBSETS, kid_subset_size: int = SUBSET_SIZE) -> dict:
     """Score ``fake`` against ``real`` (each an image set as ``inputs.load_images`` takes; ``real`` may also be
     a statistics .npz with 'mu' and 'sigma', pytorch-fid's format: then the FD only, ``score_against_statistics``).
 
@@ -131,6 +133,8 @@ def score(real: str | Path | np.ndarray | torch.Tensor, fake: str | Path | np.nd
     if extractor.space.name == "pixels" and not real_statistics and real_images.shape[1:] != fake_images.shape[1:]:
         raise ValueError(f"pixels: real and fake images differ in shape (C, H, W): "
                          f"{tuple(real_images.shape[1:])} vs {tuple(fake_images.shape[1:])}")
+    if not real_statistics:  # sets too small for KID: refused before the feature extraction
+        capped_subset_size(kid_subset_size, len(real_images), len(fake_images))
     real_features, entry = (None, None) if real_statistics else _real_features(real_images, extractor, cache_dir,
                                                                                batch_size, progress)
     fake_features = extract_features(fake_images, extractor, batch_size=batch_size, progress=progress,

@@ -90,11 +90,13 @@ def candidate_paths(space: str) -> list[Path]:
 
 
 def missing_weights_message(space: str, tried: list[Path]) -> str:
-    source, looked = weights_source(space), ", ".join(str(p) for p in tried)
-    return (f"no {space} weights found (looked at: {looked}). Put {source.file_names[0]} at "
-            f"{DEFAULT_DIR / source.file_names[0]} (relative to the working directory), or give its path with "
-            f"--weights or ${source.env_var}. The file is at {source.url}; users online may instead pass "
-            "--download-weights (score(..., allow_download=True)) to fetch it into torch.hub's cache.")
+    """One line: what to set (the variable, with the file it names), the alternatives, where the file is."""
+    source, looked, name = weights_source(space), ", ".join(str(p) for p in tried), weights_source(space).file_names[0]
+    return (f"no {space} weights found (looked at: {looked}); set {source.env_var}=<path to the {space} weights "
+            f"file, {name}>, or score in a space without weights (--features pixels). Put {name} at "
+            f"{DEFAULT_DIR / name} (relative to the working directory), or give its path with --weights or "
+            f"${source.env_var}. The file is at {source.url}; users online may instead pass --download-weights "
+            "(score(..., allow_download=True)) to fetch it into torch.hub's cache.")
 
 
 def resolve_weights(space: str, weights: str | Path | None = None, allow_download: bool = False) -> WeightsInfo:

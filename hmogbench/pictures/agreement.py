@@ -1,7 +1,8 @@
 """Regenerated vs published, one thesis table in one feature space: three panels (distance, 5-NN real %,
 5-NN fake %), published on x, regenerated on y, y = x and the diff's agreement band
 (|Δ| ≤ AGREE_WITHIN · pooled std, hmogbench.tables.compare). Outside the thesis's own space (verified
-weights) only orderings are comparable, so ranks are plotted instead of values."""
+weights) only orderings are comparable, so ranks are plotted instead of values (whole-number ticks; tied models
+share the mean rank). Models tied on a panel are named above it; the legend lies below the panels, off the data."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ..tables.render import comparable, regenerated_numbers
 from .style import family, family_colour, plt, save_figure, styled
 
 PANELS = ("fd", "knn_real", "knn_fake")
+UNITS = {"fd": "", "knn_real": " %", "knn_fake": " %"}
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,49 @@ def _band(ax, data: Agreement, metric: str, models: list[str], x: np.ndarray) ->
                     label=f"agreement band (|Δ| ≤ {AGREE_WITHIN:g}·pooled std)")
 
 
+def tie_groups(values: dict[str, float]) -> list[tuple[float, list[str]]]:
+    """(value, models) of each value two or more models share exactly (as ``ranks`` ties them), by value."""
+    groups: dict[float, list[str]] = {}
+    for model, value in values.items():
+        groups.setdefault(value, []).append(model)
+    return sorted((v, ms) for v, ms in groups.items() if len(ms) > 1)
+
+
+def tie_note(values: dict[str, float], side: str, unit: str) -> str:
+    """'' without ties; else e.g. 'regenerated: all 8 models tie at 100.00 %: no ordering' or
+    'published: FC = ME-32 at 99.10 % (same rank)', one line per tied value."""
+    lines = []
+    for value, models in tie_groups(values):
+        if len(models) == len(values):
+            lines.append(f"{side}: all {len(models)} models tie at {value:.2f}{unit}: no ordering")
+        else:
+            lines.append(f"{side}: {' = '.join(models)} at {value:.2f}{unit} (same rank)")
+    return "\n".join(lines)
+
+
+def _label_ties(ax, data: Agreement, metric: str) -> None:
+    """Above the panel (off the data): the models tied on either side, if any (gid 'ties')."""
+    notes = [tie_note({m: numbers[m][metric][0] for m in data.regenerated}, side, UNITS[metric])
+             for side, numbers in (("published", data.published), ("regenerated", data.regenerated))]
+    if text := "\n".join(n for n in notes if n):
+        ax.set_title(text, fontsize=7, color="0.2", gid="ties")
+
+
+def _label_offsets(x: np.ndarray, y: np.ndarray) -> list[int]:
+    """Vertical label offsets (points): above each point, but alternately below along a row of equal y (a tie),
+    so neighbouring labels on one row do not run into each other."""
+    offsets = [3] * len(y)
+    for value in set(y.tolist()):
+        row = sorted(np.flatnonzero(y == value), key=lambda i: x[i])
+        for k, i in enumerate(row):
+            offsets[i] = 3 if k % 2 == 0 else -3
+    return offsets
+
+
 def draw_panel(ax, data: Agreement, metric: str) -> None:
-    """One panel: points coloured by family and labelled by model, error bars, y = x, band (values only)."""
+    """One panel: points coloured by family and labelled by model, error bars, y = x, band (values only);
+    whole-number rank ticks (ranks only); ties named above it."""
+    from matplotlib.ticker import MaxNLocator
     models, x, y, xe, ye = _panel_values(data, metric)
     colours = [family_colour(m) for m in models]
     if xe is not None:
@@ -98,25 +141,33 @@ def draw_panel(ax, data: Agreement, metric: str) -> None:
         ax.errorbar(x, y, xerr=xe, yerr=ye, fmt="none", ecolor="0.5", elinewidth=0.7, capsize=1.5)
     ok = [data.comparable and agrees(data.regenerated[m][metric], data.published[m][metric]) for m in models]
     ax.scatter(x, y, c=colours, s=22, edgecolors="black", linewidths=0.5, zorder=3, gid="points")
-    for m, xi, yi, good in zip(models, x, y, ok):
-        ax.annotate(m + (" ✓" if good else ""), (xi, yi), xytext=(3, 3), textcoords="offset points", fontsize=6)
+    for m, xi, yi, good, dy in zip(models, x, y, ok, _label_offsets(x, y)):
+        ax.annotate(m + (" ✓" if good else ""), (xi, yi), xytext=(3, dy), textcoords="offset points", fontsize=6,
+                    va="bottom" if dy > 0 else "top")
     lo, hi = min(x.min(), y.min()), max(x.max(), y.max())
     pad = 0.05 * (hi - lo or 1.0)
     ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.3", lw=0.8, ls="--", gid="identity",
             label="y = x")
+    if not data.comparable:
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_locator(MaxNLocator(integer=True))
+    _label_ties(ax, data, metric)
     ax.set_xlabel(axis_label(data, metric, "published"))
     ax.set_ylabel(axis_label(data, metric, "regenerated"))
 
 
-def _legend(fig, models: list[str]) -> None:
-    """One marker per family of ``models``, below the panels."""
+def _legend(fig, ax, models: list[str]) -> None:
+    """Below the panels, off the data (gid 'legend'): one marker per family of ``models``, then ``ax``'s
+    y = x (and band)."""
     from matplotlib.lines import Line2D
     first: dict[str, str] = {}  # family -> its first model, in the table's order
     for m in models:
         first.setdefault(family(m), m)
     handles = [Line2D([], [], marker="o", ls="", markerfacecolor=family_colour(m), markeredgecolor="black",
                       label=fam) for fam, m in first.items()]
-    fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False, bbox_to_anchor=(0.5, -0.02))
+    handles += ax.get_legend_handles_labels()[0]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False,
+               bbox_to_anchor=(0.5, -0.02)).set_gid("legend")
 
 
 def build_agreement(data: Agreement):
@@ -129,8 +180,7 @@ def build_agreement(data: Agreement):
         fig, axes = plt.subplots(1, 3, figsize=(12, 4.2))
         for ax, metric in zip(axes, PANELS):
             draw_panel(ax, data, metric)
-        axes[0].legend(loc="upper left")
-        _legend(fig, list(data.regenerated))
+        _legend(fig, axes[0], list(data.regenerated))
         fig.suptitle(f"{data.table.dataset}, Table {data.table.number} ({data.table.kind} leaves), {data.space} "
                      f"features: regenerated vs published\n{mode}; {n} of {m} models run")
         fig.tight_layout(rect=(0, 0.05, 1, 0.93), w_pad=2.5)

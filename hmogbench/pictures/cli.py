@@ -27,7 +27,7 @@ def add_plot_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_plot_curves)
     g = kinds.add_parser("grid", help="8 x 8 grid of the first 64 samples of a uint8 .npy (N x H x W x C)")
     g.add_argument("samples", help="uint8 .npy of images (N, H, W, C)")
-    g.add_argument("--title", default=None)
+    g.add_argument("--title", default=None, help="title above the grid (default: none)")
     g.add_argument("--out", required=True, help="output .png")
     g.set_defaults(func=cmd_plot_grid)
     return p

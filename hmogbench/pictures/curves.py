@@ -1,5 +1,6 @@
 """Training curves of one (data set, model): every loss column of each seed's ``<run>/losses.csv`` over
-generator steps (raw faint, EMA-smoothed solid, one colour per seed), and steps/s from run.json's timing."""
+generator steps (raw faint, EMA-smoothed solid, one colour per seed; a seed with at most MARK_UP_TO rows: its
+points, marked and unsmoothed, so even a one-row run shows), on whole-number steps, and steps/s from run.json."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ..training.files import LOSSES, RUN_INFO
 from .style import colour, plt, save_figure, styled
 
 EMA = 0.9  # weight of the past in the smoothed curve
+MARK_UP_TO = 30  # a seed with at most this many rows is drawn as marked points, not smoothed
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,11 @@ def loss_columns(runs: list[Run]) -> list[str]:
     return list(dict.fromkeys(c for r in runs for c in r.losses.columns if c != "step"))
 
 
+def few_rows(run: Run) -> bool:
+    """Whether ``run`` has at most MARK_UP_TO rows (drawn as marked points, unsmoothed)."""
+    return len(run.losses) <= MARK_UP_TO
+
+
 def _title(runs: list[Run]) -> str:
     config = runs[0].info.get("config") or {}
     what = " / ".join(str(config[k]) for k in ("dataset", "model") if k in config) or str(runs[0].path.parent)
@@ -84,11 +91,39 @@ def _title(runs: list[Run]) -> str:
     untimed = [lab for lab, v in rates if v is None]
     if untimed:
         timing += ("; " if timing else "") + f"no timing in run.json for {', '.join(untimed)}"
-    return f"{what}: training losses over generator steps ({len(runs)} seeds; EMA {EMA:g}, raw faint)\n{timing}"
+    few = [few_rows(r) for r in runs]
+    drawn = f"EMA {EMA:g}, raw faint"
+    if all(few):
+        drawn = "each logged row marked, not smoothed"
+    elif any(few):
+        drawn += f"; seeds of ≤ {MARK_UP_TO} rows marked, not smoothed"
+    seeds = f"{len(runs)} seed{'s' if len(runs) > 1 else ''}"
+    return f"{what}: training losses over generator steps ({seeds}; {drawn})\n{timing}"
+
+
+def _steps_axis(ax, runs: list[Run]) -> None:
+    """Whole-number ticks from step 0 to the last logged step, padded (one step alone is not a 0.3-step axis)."""
+    from matplotlib.ticker import MaxNLocator
+    last = max(int(r.losses.step.max()) for r in runs)
+    pad = max(0.5, 0.02 * last)
+    ax.set_xlim(-pad, last + pad)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _draw_seed(ax, i: int, run: Run, col: str) -> None:
+    """Run ``run``'s ``col``: raw values (faint; gid 'raw') and the smoothed curve (gid 'smoothed'), or, with few
+    rows, the raw values alone, marked (gid 'raw')."""
+    steps, values = run.losses.step, run.losses[col]
+    if few_rows(run):
+        ax.plot(steps, values, color=colour(i), lw=1.0, marker="o", ms=4, label=run.label, gid="raw")
+        return
+    ax.plot(steps, values, color=colour(i), alpha=0.2, lw=0.6, gid="raw")
+    ax.plot(steps, smooth(values), color=colour(i), lw=1.2, label=run.label, gid="smoothed")
 
 
 def build_curves(runs: list[Run]):
-    """One panel per loss column: per seed the raw values (faint) and the smoothed curve (gid 'smoothed')."""
+    """One panel per loss column: per seed the raw values (faint; gid 'raw') and the smoothed curve (gid
+    'smoothed'); x: generator steps."""
     if not runs:
         raise ValueError("no run directories given")
     columns = loss_columns(runs)
@@ -98,11 +133,9 @@ def build_curves(runs: list[Run]):
         fig, axes = plt.subplots(nrows, ncols, figsize=(4 * ncols, 3 * nrows + 0.6), squeeze=False)
         for ax, col in zip(axes.flat, columns):
             for i, run in enumerate(runs):
-                if col not in run.losses:
-                    continue
-                steps, values = run.losses.step, run.losses[col]
-                ax.plot(steps, values, color=colour(i), alpha=0.2, lw=0.6, gid="raw")
-                ax.plot(steps, smooth(values), color=colour(i), lw=1.2, label=run.label, gid="smoothed")
+                if col in run.losses:
+                    _draw_seed(ax, i, run, col)
+            _steps_axis(ax, runs)
             ax.set_title(col)
             ax.set_xlabel("generator step")
             ax.set_ylabel(f"{col} (loss value, {'critic' if col.startswith('d_') else 'generator'})")

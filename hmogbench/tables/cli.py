@@ -12,8 +12,11 @@ from ..workflow.paths import METRICS_FILE, METRICS_ROOT, TABLE, TABLES_ROOT, fil
 def add_tables_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "tables", help="regenerate a data set's thesis tables from metrics files and diff them against the thesis",
-        description="Aggregate metrics files (from `hmogbench score --precomputed`) over seeds into the two "
-                    "thesis tables of DATASET, written as OUT_DIR/DATASET.tex (booktabs), .md and .diff.md.")
+        description="Aggregate metrics files (from `hmogbench evaluate`, as the workflow runs it, or "
+                    "`hmogbench score --precomputed`) over seeds into the two "
+                    "thesis tables of DATASET, written as OUT_DIR/DATASET.tex (booktabs), .md and .diff.md (the diff "
+                    "against the thesis), and the .md files as self-contained HTML pages .html (the tables, then the "
+                    "LaTeX as text) and .diff.html.")
     p.add_argument("dataset", help=", ".join(dataset_names(in_thesis)))
     p.add_argument("metrics", nargs="*", help="metrics JSON files (default: every file under --metrics-dir)")
     p.add_argument("--metrics-dir", default=METRICS_ROOT,
@@ -31,8 +34,8 @@ def find_metrics(metrics_dir: str | Path, dataset: str) -> list[Path]:
         where = Path(metrics_dir) / pattern
         missing = "" if Path(metrics_dir).is_dir() else f" ({metrics_dir} does not exist)"
         target = fill(TABLE, dataset=dataset, ext="md")
-        raise FileNotFoundError(f"no metrics files for {dataset}: none match {where}{missing}; `hmogbench score "
-                                f"--precomputed ... --out FILE` writes them (the workflow: snakemake {target}), "
+        raise FileNotFoundError(f"no metrics files for {dataset}: none match {where}{missing}; `hmogbench evaluate "
+                                f"RUN ... --out PATTERN` writes them (the workflow: snakemake {target}), "
                                 f"or name them: hmogbench tables {dataset} FILE ...")
     return files
 

@@ -4,19 +4,35 @@ Agreement rule (per cell, mean and std over seeds): |Δ| ≤ 2·s_pooled with
 s_pooled = sqrt((s_regen² + s_pub²) / 2) -- the difference of the two means within two pooled standard
 deviations of a single run. Only meaningful in the thesis's own feature space (thesis-inception with
 verified weights); in any other space only orderings and claims are compared.
+
+Rank agreement: Spearman's ρ with a one-sided permutation p-value (the chance that a random ordering of the
+same models agrees at least as well): exact over all n! orderings up to ``EXACT_UP_TO`` models, else
+Monte-Carlo over ``PERMUTATION_DRAWS`` orderings drawn with ``PERMUTATION_SEED``. Runs shorter than the
+authors' length (hmogbench.registry.families.default_steps) get a warning beside it.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
+from functools import cache
 from typing import Callable
 
+import numpy as np
+
 from ..models.spec import ModelSpec
+from ..registry.families import default_steps
 from ..registry.published import load_published
 
 Numbers = dict[str, dict[str, tuple[float, float]]]  # model -> metric -> (mean, std)
 AGREE_WITHIN = 2.0  # pooled standard deviations
+PUBLISHED_SPACE = "thesis Inception"  # the thesis's own extractor, which its published numbers come from
+PUBLISHED_NAMES = {"knn_real": "5-NN Real", "knn_fake": "5-NN Fake", "fd": "FID"}  # as the thesis heads them
+EXACT_UP_TO = 8  # models; 8! = 40,320 orderings
+PERMUTATION_DRAWS = 10_000
+PERMUTATION_SEED = 0
+NOISE_BELOW = 0.1  # runs shorter than this fraction of the authors' length: their orderings are noise
 
 
 def published_numbers(dataset: str) -> Numbers:
@@ -27,6 +43,12 @@ def published_numbers(dataset: str) -> Numbers:
             out[row["model"]] = {m: (float(row[f"{col}_mean"]), float(row[f"{col}_std"]))
                                  for m, col in (("knn_real", "nn_real"), ("knn_fake", "nn_fake"), ("fd", "fid"))}
     return out
+
+
+@cache
+def _published_models(dataset: str) -> tuple[str, ...]:
+    """The models of ``dataset``'s published tables (read once)."""
+    return tuple(published_numbers(dataset))
 
 
 def pooled_std(s1: float, s2: float) -> float:
@@ -52,16 +74,75 @@ def ranks(values: dict[str, float]) -> dict[str, float]:
     return out
 
 
-def spearman(a: dict[str, float], b: dict[str, float]) -> float | None:
-    """Spearman's rank correlation over the keys both have (None with fewer than 3)."""
+def _centred_ranks(a: dict[str, float], b: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """The average ranks of the keys both have, minus their mean: two (n,) arrays in the same key order."""
     common = [k for k in a if k in b]
-    if len(common) < 3:
-        return None
     ra, rb = ranks({k: a[k] for k in common}), ranks({k: b[k] for k in common})
-    ma, mb = sum(ra.values()) / len(common), sum(rb.values()) / len(common)
-    cov = sum((ra[k] - ma) * (rb[k] - mb) for k in common)
-    var = math.sqrt(sum((ra[k] - ma) ** 2 for k in common) * sum((rb[k] - mb) ** 2 for k in common))
-    return cov / var if var else None
+    x, y = np.array([ra[k] for k in common]), np.array([rb[k] for k in common])
+    return x - x.mean(), y - y.mean()
+
+
+def spearman(a: dict[str, float], b: dict[str, float]) -> float | None:
+    """Spearman's rank correlation over the keys both have (None with fewer than 3, or when one side ties all)."""
+    x, y = _centred_ranks(a, b)
+    denominator = math.sqrt(float(x @ x) * float(y @ y))
+    return float(x @ y) / denominator if len(x) >= 3 and denominator else None
+
+
+@dataclass(frozen=True)
+class RankAgreement:
+    """Spearman's ρ of n models and its one-sided permutation p-value; ``method`` says how p was found, or,
+    with ρ None, why there is no ρ."""
+
+    n: int
+    rho: float | None
+    p: float | None
+    method: str
+
+
+def permutation_p(x: np.ndarray, y: np.ndarray, rho: float, *, exact_up_to: int = EXACT_UP_TO,
+                  draws: int = PERMUTATION_DRAWS, seed: int = PERMUTATION_SEED) -> tuple[float, str]:
+    """P(ρ of x against a random ordering of y ≥ ``rho``) for centred ranks x, y (n,): (p, how it was found).
+    Exact (count over all n! orderings) for n ≤ ``exact_up_to``; else (1 + hits) / (1 + draws) over ``draws``
+    orderings drawn with ``seed``."""
+    n = len(y)
+    if n <= exact_up_to:
+        orders = np.array(list(itertools.permutations(range(n))))
+        how = f"exact, all {len(orders):,} orderings"
+    else:
+        orders = np.random.default_rng(seed).permuted(np.tile(np.arange(n), (draws, 1)), axis=1)
+        how = f"Monte-Carlo, {draws:,} random orderings, seed {seed}"
+    rhos = (y[orders] @ x) / math.sqrt(float(x @ x) * float(y @ y))
+    hits = int(np.sum(rhos >= rho - 1e-12))
+    return (hits / len(orders) if n <= exact_up_to else (1 + hits) / (1 + draws)), how
+
+
+def rank_agreement(ours: dict[str, float], theirs: dict[str, float], **options) -> RankAgreement:
+    """Spearman's ρ of the models both have and its permutation p-value (``permutation_p``'s options)."""
+    x, y = _centred_ranks(ours, theirs)
+    if len(x) < 3:
+        return RankAgreement(len(x), None, None, f"fewer than 3 models ({len(x)})")
+    rho = spearman(ours, theirs)
+    if rho is None:
+        return RankAgreement(len(x), None, None, "every model's value ties")
+    return RankAgreement(len(x), rho, *permutation_p(x, y, rho, **options))
+
+
+def length_warning(steps: dict[str, set]) -> str:
+    """'' unless some model's runs (``steps``: model -> the generator steps its runs trained, None where not
+    recorded) are shorter than the authors' length for that model (registry.families.default_steps)."""
+    short = {(s, default_steps(m)) for m, values in steps.items() for s in values
+             if s is not None and int(s) < default_steps(m)}
+    if not short:
+        return ""
+    ours = ", ".join(f"{s:,}" for s in sorted({int(s) for s, _ in short}))
+    lengths = sorted({a for _, a in short})
+    theirs = f"{lengths[0]:,}" if len(lengths) == 1 else f"{lengths[0]:,} to {lengths[-1]:,} by model"
+    if max(int(s) / a for s, a in short) < NOISE_BELOW:
+        return (f"Warning: runs of {ours} generator steps (the authors: {theirs}): orderings of such runs are "
+                "noise, and so is any rank correlation of them.")
+    return (f"Warning: runs of {ours} generator steps, shorter than the authors' ({theirs}): their orderings "
+            "need not be the thesis's.")
 
 
 # ---- the thesis's claims (Sections 5.5 and 6.1), each a test on one table's numbers ----
@@ -89,7 +170,7 @@ class Claim:
     def verdict(self, numbers: Numbers, dataset: str) -> bool | None:
         """True / False on ``numbers``; None unless every model of the thesis's tables the claim is about
         (all sizes of its kinds) is in ``numbers`` -- a claim is never judged on part of its rows."""
-        needed = [m for m in published_numbers(dataset) if kind(m) in self.uses]
+        needed = [m for m in _published_models(dataset) if kind(m) in self.uses]
         if not needed or any(m not in numbers for m in needed):
             return None
         return self.check({m: numbers[m] for m in needed})
@@ -179,3 +260,21 @@ CLAIMS = (
 
 def yes_no(value: bool | None) -> str:
     return "n/a" if value is None else ("yes" if value else "no")
+
+
+def claims_summary(numbers: Numbers, dataset: str) -> str:
+    """How many claims can be judged on ``numbers`` and hold, beside the thesis's own count for the same
+    claims, the others counted as n/a (never as failures): '0 of 0 judgeable claims hold here; 10 n/a (...)'."""
+    published = published_numbers(dataset)
+    verdicts = [(c.verdict(numbers, dataset), c) for c in CLAIMS]
+    judged = [(v, c) for v, c in verdicts if v is not None]
+    text = f"{sum(v for v, _ in judged)} of {len(judged)} judgeable claims hold here"
+    if judged:
+        text += f" ({sum(c.verdict(published, dataset) is True for _, c in judged)} of them in the thesis's numbers)"
+    missing = len(CLAIMS) - len(judged)
+    return f"{text}; {missing} n/a (need every size of their models)" if missing else text
+
+
+def judged_verdicts(numbers: Numbers, dataset: str) -> str:
+    """'<claim>: yes; <claim>: no' for the claims that can be judged on ``numbers`` ('' for none)."""
+    return "; ".join(f"{c.text}: {yes_no(v)}" for c in CLAIMS if (v := c.verdict(numbers, dataset)) is not None)

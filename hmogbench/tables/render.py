@@ -1,24 +1,28 @@
-"""Regenerated tables as the thesis prints them -- LaTeX (booktabs fragment) and Markdown -- and the
-diff against the published numbers (Markdown).
+"""Regenerated tables as the thesis prints them -- LaTeX (booktabs fragment) and blocks for Markdown and HTML
+(hmogbench/tables/document.py) -- and the diff against the published numbers (blocks).
 
 Numbers: mean ± std over seeds with two decimals (5-NN in percent), parameters as ``params.format_count``.
 A table names its feature space in the caption (with the registry's one-line description,
 hmogbench/registry/feature_spaces.py); outside the thesis's own space its metric columns carry the space too, and the
 diff compares orderings and claims only. Where a set has no more samples than the space has dimensions, the
-caption says that the FD comes from singular covariances.
+caption says that the FD comes from singular covariances. In the diff every metric is labelled with its space:
+ours "FD, pixels", the thesis's "FID, thesis Inception" (``metric_label``, ``published_label``).
 """
 
 from __future__ import annotations
 
+from functools import cache
+
 import pandas as pd
-from tabulate import tabulate
 
 from ..models.params import format_count, head_parameter_count
 from ..models.spec import ModelSpec
 from ..registry.datasets import get_dataset
 from ..registry.feature_spaces import get_space
-from .compare import (AGREE_WITHIN, CLAIMS, Numbers, agrees, pooled_std, published_numbers, ranks, spearman,
-                      yes_no)
+from .collect import METRICS
+from .compare import (AGREE_WITHIN, CLAIMS, PUBLISHED_NAMES, PUBLISHED_SPACE, Numbers, RankAgreement, agrees,
+                      claims_summary, pooled_std, published_numbers, rank_agreement, ranks, yes_no)
+from .document import Block, Heading, Paragraph, Table
 from .grid import ThesisTable, thesis_tables
 
 MISSING = "--"
@@ -49,7 +53,19 @@ def fmt(mean: float, std: float) -> str:
 def column_names(space: str, fd_name: str) -> list[str]:
     """Model, 5-NN Real, 5-NN Fake, <distance>, Param. -- metric names carry the space outside the thesis's."""
     suffix = "" if get_space(space).thesis_comparable else f" ({space})"
-    return ["Model", f"5-NN Real{suffix}", f"5-NN Fake{suffix}", fd_name, "Param."]
+    return ["Model", *(PUBLISHED_NAMES[m] + suffix for m in METRICS[:2]), fd_name, "Param."]
+
+
+def metric_label(metric: str, space: str, fd_name: str) -> str:
+    """Our metric named with its space: '5-NN Real, pixels', 'FD, pixels', 'FID, fid-inception'
+    (``fd_name`` as ``FeatureSpace.fd_name`` makes it, without the '(<space>)' it may carry)."""
+    name = fd_name.replace(f" ({space})", "") if metric == "fd" else PUBLISHED_NAMES[metric]
+    return f"{name}, {space}"
+
+
+def published_label(metric: str) -> str:
+    """The thesis's metric named with its network: 'FID, thesis Inception'."""
+    return f"{PUBLISHED_NAMES[metric]}, {PUBLISHED_SPACE}"
 
 
 def regenerated_numbers(agg: pd.DataFrame, space: str) -> Numbers:
@@ -57,29 +73,35 @@ def regenerated_numbers(agg: pd.DataFrame, space: str) -> Numbers:
     if space not in agg.index.get_level_values("space"):
         return {}
     part = agg.xs(space, level="space")
-    return {model: {m: (row[f"{m}_mean"], row[f"{m}_std"]) for m in ("knn_real", "knn_fake", "fd")}
+    return {model: {m: (row[f"{m}_mean"], row[f"{m}_std"]) for m in METRICS}
             for model, row in part.iterrows()}
 
 
+@cache
 def param_count(model: str, dataset: str) -> str:
+    """The "Param." cell of ``model`` (its head built on the meta device once per process)."""
     return format_count(head_parameter_count(ModelSpec.parse(model), get_dataset(dataset).image_size))
 
 
 def table_rows(table: ThesisTable, numbers: Numbers) -> list[list[str]]:
     rows = []
     for model in table.models:
-        cells = [fmt(*numbers[model][m]) if model in numbers else MISSING for m in ("knn_real", "knn_fake", "fd")]
+        cells = [fmt(*numbers[model][m]) if model in numbers else MISSING for m in METRICS]
         rows.append([model_label(model), *cells, param_count(model, table.dataset)])
     return rows
 
 
 def caption(table: ThesisTable, space: str, fd_name: str, seeds: str, steps: str, images: int,
             covariance_note: str = "") -> str:
-    """The table's caption; ``covariance_note``: ``rank_deficiency_note``'s text, appended when not empty."""
-    what = ("5-NN accuracies and FID scores of ME and HME models" if table.kind == "constant"
-            else "5-NN accuracies and FID scores")
-    text = (f"Regenerated thesis Table {table.number}: {what} on {get_dataset(table.dataset).table_title}. "
-            f"Feature space: {space} ({get_space(space).description}); distance: {fd_name}. "
+    """The table's caption, naming exactly its columns (``column_names``); ``covariance_note``:
+    ``rank_deficiency_note``'s text, appended when not empty."""
+    models = ("FC and the constant-leaf ME and HME models" if table.kind == "constant"
+              else "FC, the linear-leaf ME and HME models and the competitors MADGAN, MGAN and MEGAN")
+    knn_real, knn_fake, distance, param = column_names(space, fd_name)[1:]
+    text = (f"Regenerated thesis Table {table.number}: {models} on {get_dataset(table.dataset).table_title}. "
+            f"Columns: {knn_real} and {knn_fake}, 5-NN accuracies in %; {distance}, the Fréchet distance; "
+            f"{param}, the generator head's parameters as the thesis counts them. "
+            f"Feature space: {space} ({get_space(space).description}). "
             f"Mean ± std over seeds {seeds}; {steps} generator steps; {images} real and fake images.")
     return f"{text} {covariance_note}" if covariance_note else text
 
@@ -102,57 +124,91 @@ def latex_table(table: ThesisTable, numbers: Numbers, space: str, fd_name: str, 
         r"\end{table}", ""])
 
 
-def markdown_table(table: ThesisTable, numbers: Numbers, space: str, fd_name: str, cap: str) -> str:
-    grid = tabulate(table_rows(table, numbers), headers=column_names(space, fd_name), tablefmt="github",
-                    disable_numparse=True, colalign=("left", "right", "right", "right", "right"))
-    return f"**Table {table.number}** -- {cap}\n\n{grid}\n"
+def table_block(table: ThesisTable, numbers: Numbers, space: str, fd_name: str, cap: str) -> Table:
+    """One regenerated thesis table, its caption above it."""
+    return Table(tuple(column_names(space, fd_name)), tuple(map(tuple, table_rows(table, numbers))),
+                 ("left", "right", "right", "right", "right"), f"**Table {table.number}** -- {cap}")
 
 
-def diff_markdown(dataset: str, space: str, fd_name: str, numbers: Numbers, is_comparable: bool, about: str) -> str:
-    """The diff of one space against the thesis: summary, claims, rank agreement and per-row cells."""
-    published = published_numbers(dataset)
-    tables = thesis_tables(dataset)
-    lines = [f"## {space}: {fd_name}, 5-NN", "", about, ""]
-    rows_run = sorted({model for t in tables for model in t.models if model in numbers})  # FC once
-    cells = [(model, m) for model in rows_run for m in ("knn_real", "knn_fake", "fd")]
+def _agreement_summary(numbers: Numbers, published: Numbers, rows_run: list[str]) -> list[Block]:
+    """How many of the regenerated models and cells agree with the thesis (its own space only), and the rule."""
+    row_ok = [all(agrees(numbers[r][m], published[r][m]) for m in METRICS) for r in rows_run]
+    cell_ok = sum(agrees(numbers[r][m], published[r][m]) for r in rows_run for m in METRICS)
+    return [Paragraph(f"**{sum(row_ok)} of {len(rows_run)} regenerated models agree with the thesis in all three "
+                      f"columns** ({cell_ok} of {len(rows_run) * len(METRICS)} cells); "
+                      f"{len(published) - len(rows_run)} of the thesis's {len(published)} models were not run."),
+            Paragraph(f"Agreement rule: |Δ| ≤ {AGREE_WITHIN:g}·s_pooled, s_pooled = √((s_regen² + s_pub²)/2), "
+                      "s = std over seeds.")]
+
+
+def rank_text(result: RankAgreement, space: str, fd_name: str) -> str:
+    """The rank agreement of the regenerated FD with the published FID, with its p-value, as one sentence."""
+    what = (f"Rank agreement of the {result.n} models between {metric_label('fd', space, fd_name)} (regenerated) "
+            f"and {published_label('fd')} (published): Spearman ρ = ")
+    if result.rho is None:
+        return f"{what}n/a ({result.method})."
+    return (f"{what}{result.rho:.2f}, one-sided permutation p = {result.p:.3g} ({result.method}; the chance that "
+            f"a random ordering of the {result.n} models agrees at least as well).")
+
+
+def _claims_blocks(numbers: Numbers, published: Numbers, dataset: str) -> list[Block]:
+    rows = tuple((c.text, c.rule, c.source, yes_no(c.verdict(published, dataset)), yes_no(c.verdict(numbers, dataset)))
+                 for c in CLAIMS)
+    return [Heading("Claims", 3), Paragraph(claims_summary(numbers, dataset) + "."),
+            Table(("claim", "checked as", "where", "holds in the thesis's numbers", "holds here"), rows),
+            Paragraph("(n/a: not every model the claim is about was run; a claim is never judged on part of its "
+                      "rows, and an n/a is not a failure.)")]
+
+
+def _row_cells(model: str, m: str, numbers: Numbers, published: Numbers, is_comparable: bool,
+               rank: tuple[dict, dict]) -> list[str]:
+    """The diff's cells of one (model, metric): Δ, |Δ|/s_pooled and agreement, or the FD's ranks."""
+    ours, pub = numbers.get(model, {}).get(m), published[model][m]
     if is_comparable:
-        row_ok = [all(agrees(numbers[r][m], published[r][m]) for m in ("knn_real", "knn_fake", "fd")) for r in rows_run]
-        cell_ok = sum(agrees(numbers[r][m], published[r][m]) for r, m in cells)
-        lines += [f"**{sum(row_ok)} of {len(rows_run)} regenerated models agree with the thesis in all three "
-                  f"columns** ({cell_ok} of {len(cells)} cells); "
-                  f"{len(published) - len(rows_run)} of the thesis's {len(published)} models were not run.", "",
-                  f"Agreement rule: |Δ| ≤ {AGREE_WITHIN:g}·s_pooled, s_pooled = √((s_regen² + s_pub²)/2), "
-                  "s = std over seeds.", ""]
+        if not ours:
+            return [MISSING] * 3
+        s = pooled_std(ours[1], pub[1])
+        return [f"{ours[0] - pub[0]:+.2f}", f"{abs(ours[0] - pub[0]) / s:.1f}" if s > 0 else MISSING,
+                yes_no(agrees(ours, pub))]
+    if m != "fd":
+        return [""]
+    return [f"{rank[0][model]:g} / {rank[1][model]:g}" if ours else MISSING]
+
+
+def _rows_table(table: ThesisTable, numbers: Numbers, published: Numbers, space: str, fd_name: str,
+                is_comparable: bool, rank: tuple[dict, dict]) -> Table:
+    """Per row and metric of one thesis table: regenerated beside published, each metric named with its space."""
+    rows = []
+    for model in table.models:
+        for m in METRICS:
+            ours = numbers.get(model, {}).get(m)
+            rows.append((model_label(model), f"{metric_label(m, space, fd_name)} vs {published_label(m)}",
+                         fmt(*ours) if ours else MISSING, fmt(*published[model][m]),
+                         *_row_cells(model, m, numbers, published, is_comparable, rank)))
+    extra = ("Δ", "Δ over s_pooled", "agree") if is_comparable else ("rank (regenerated / published)",)
+    align = ("left", "left", "right", "right") + ("right",) * len(extra)
+    return Table(("Model", "metric: regenerated vs published", "regenerated", "published", *extra), tuple(rows),
+                 align)
+
+
+def diff_blocks(dataset: str, space: str, fd_name: str, numbers: Numbers, is_comparable: bool, about: str,
+                warning: str = "") -> list[Block]:
+    """The diff of one space against the thesis: agreement, rank agreement (``warning``: ``length_warning``'s
+    text, beside it), claims and per-row cells."""
+    published = published_numbers(dataset)
+    rows_run = sorted({model for t in thesis_tables(dataset) for model in t.models if model in numbers})  # FC once
+    blocks: list[Block] = [Heading(f"{space}: {fd_name}, 5-NN"), Paragraph(about)]
+    if is_comparable:
+        blocks += _agreement_summary(numbers, published, rows_run)
     else:
-        lines += [f"Feature space {space} is not the thesis's: absolute values are **not** compared; "
-                  "only orderings and the thesis's claims are.", ""]
-    rho = spearman({r: numbers[r]["fd"][0] for r in rows_run}, {r: published[r]["fd"][0] for r in rows_run})
-    lines += [f"Rank agreement of the {len(rows_run)} models' {fd_name} with the thesis's FID: Spearman ρ = "
-              + ("n/a (fewer than 3 models)" if rho is None else f"{rho:.2f}"), "", "### Claims", ""]
-    claim_rows = [(c.text, c.rule, c.source, yes_no(c.verdict(published, dataset)), yes_no(c.verdict(numbers, dataset))) for c in CLAIMS]
-    lines += [tabulate(claim_rows, headers=("claim", "checked as", "where", "holds in the thesis's numbers",
-                                            "holds here"), tablefmt="github"), ""]
-    lines += ["(n/a: not every model the claim is about was run; a claim is never judged on part of its rows.)", ""]
-    reg_rank = ranks({r: numbers[r]["fd"][0] for r in rows_run})
-    pub_rank = ranks({r: published[r]["fd"][0] for r in rows_run})
-    for table in tables:
-        lines += [f"### Table {table.number}", ""]
-        out = []
-        for model in table.models:
-            for m, name in (("knn_real", "5-NN Real"), ("knn_fake", "5-NN Fake"), ("fd", fd_name)):
-                ours, pub = numbers.get(model, {}).get(m), published[model][m]
-                row = [model_label(model), name, fmt(*ours) if ours else MISSING, fmt(*pub)]
-                if is_comparable:
-                    row += [f"{ours[0] - pub[0]:+.2f}" if ours else MISSING,
-                            f"{abs(ours[0] - pub[0]) / pooled_std(ours[1], pub[1]):.1f}"
-                            if ours and pooled_std(ours[1], pub[1]) > 0 else MISSING,
-                            yes_no(agrees(ours, pub)) if ours else MISSING]
-                elif m == "fd":
-                    row += [f"{reg_rank[model]:g} / {pub_rank[model]:g}" if ours else MISSING]
-                else:
-                    row += [""]
-                out.append(row)
-        headers = ["Model", "column", "regenerated", "published"]
-        headers += ["Δ", "Δ over s_pooled", "agree"] if is_comparable else ["rank of FD (regenerated / published)"]
-        lines += [tabulate(out, headers=headers, tablefmt="github", disable_numparse=True), ""]
-    return "\n".join(lines)
+        blocks.append(Paragraph(f"Feature space {space} is not the thesis's: absolute values are **not** compared; "
+                                "only orderings and the thesis's claims are."))
+    ours_fd, pub_fd = ({r: n[r]["fd"][0] for r in rows_run} for n in (numbers, published))
+    blocks.append(Paragraph(rank_text(rank_agreement(ours_fd, pub_fd), space, fd_name)))
+    blocks += [Paragraph(f"**{warning}**")] if warning else []
+    blocks += _claims_blocks(numbers, published, dataset)
+    for table in thesis_tables(dataset):
+        blocks += [Heading(f"Table {table.number}", 3),
+                   _rows_table(table, numbers, published, space, fd_name, is_comparable,
+                               (ranks(ours_fd), ranks(pub_fd)))]
+    return blocks

@@ -1,16 +1,21 @@
-"""The three files of one data set: ``<dataset>.tex``, ``<dataset>.md`` and ``<dataset>.diff.md``."""
+"""The files of one data set: ``<dataset>.tex``, ``.md`` and ``.diff.md``, and the same tables and diff as HTML
+pages (``.html`` with the LaTeX as text after the tables, ``.diff.html``), all from the same blocks."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from ..registry.feature_spaces import get_space, in_table_order
 from ..runtime.provenance import provenance, write_text_atomic
+from ..workflow.paths import TABLE_FILES
 from .collect import STD_DDOF, aggregate, read_records
-from .compare import CLAIMS, published_numbers, yes_no
+from .compare import claims_summary, judged_verdicts, length_warning
+from .document import Bullets, Heading, Paragraph, Preformatted, to_html, to_markdown
 from .grid import thesis_tables
-from .render import (caption, comparable, diff_markdown, latex_table, markdown_table, rank_deficiency_note,
-                     regenerated_numbers)
+from .render import (caption, comparable, diff_blocks, latex_table, rank_deficiency_note, regenerated_numbers,
+                     table_block)
 
 
 def _feature_dims(part) -> int | None:
@@ -22,47 +27,60 @@ def _feature_dims(part) -> int | None:
 def _space_facts(df, agg, space: str) -> dict:
     part, agg_part = df[df.space == space], agg.xs(space, level="space")
     status = part.weights_status.iloc[0]
-    seeds = sorted(set(part.seed))
-    smallest = int(min(part.n_real.min(), part.n_fake.min()))
-    return {"fd_name": part.fd_name.iloc[0], "status": status, "comparable": comparable(space, status),
-            "seeds": ", ".join(map(str, seeds)), "steps": ", ".join(sorted(set(agg_part.steps))),
-            "images": int(part.n_fake.min()), "numbers": regenerated_numbers(agg, space),
-            "covariance_note": rank_deficiency_note(smallest, _feature_dims(part))}
+    seeds, steps = ", ".join(map(str, sorted(set(part.seed)))), ", ".join(sorted(set(agg_part.steps)))
+    images = int(part.n_fake.min())
+    note = rank_deficiency_note(int(min(part.n_real.min(), part.n_fake.min())), _feature_dims(part))
+    about = (f"Feature space **{space}**: {get_space(space).description}; weights {status or 'none'}. "
+             f"Seeds {seeds}; generator steps {steps}; {images} images per set. {note}").rstrip()
+    return {"fd_name": part.fd_name.iloc[0], "comparable": comparable(space, status), "seeds": seeds,
+            "steps": steps, "images": images, "numbers": regenerated_numbers(agg, space), "covariance_note": note,
+            "about": about}
+
+
+def _steps_by_model(df) -> dict[str, set]:
+    """model -> the generator steps its runs trained (None where a record does not say)."""
+    return {model: {None if pd.isna(s) else int(s) for s in group.steps}
+            for model, group in df.groupby("model")}
+
+
+def _summary_line(dataset: str, space: str, facts: dict) -> str:
+    """One space in the diff's summary: what is compared, how many models, the claims judged and n/a."""
+    verdicts = judged_verdicts(facts["numbers"], dataset)
+    compared = "absolute values compared" if facts["comparable"] else "orderings and claims only"
+    return (f"**{space}** ({compared}): {len(facts['numbers'])} models; {claims_summary(facts['numbers'], dataset)}."
+            + (f" {verdicts}." if verdicts else ""))
 
 
 def write_tables(dataset: str, metrics_files: list, out_dir: str | Path) -> list[Path]:
-    """Aggregate ``metrics_files`` (all ``dataset``'s) and write the three files atomically; returns their paths."""
+    """Aggregate ``metrics_files`` (all ``dataset``'s) and write the files of ``TABLE_FILES`` atomically;
+    returns their paths in that order."""
     df = read_records(list(metrics_files), dataset)
     agg = aggregate(df)
-    spaces = in_table_order(df.space.unique())
     info = provenance({"dataset": dataset, "metrics_files": len(df), "std_ddof": STD_DDOF})
-    stamp = (f"hmogbench {info['versions'].get('hmogbench', '')}, git {info.get('git_commit') or 'unknown'}, "
-             f"{info['time_utc']}; {len(df)} metrics files; std over seeds with ddof={STD_DDOF}")
-    tex, md, diff = [f"% Regenerated thesis tables for {dataset} ({stamp}).", "% Needs \\usepackage{booktabs}.", ""], \
-        [f"# {dataset}: regenerated thesis tables", "", f"_{stamp}_", ""], \
-        [f"# {dataset}: regenerated vs published", "", f"_{stamp}_", ""]
-    published = published_numbers(dataset)
+    stamp = Paragraph(f"hmogbench {info['versions'].get('hmogbench', '')}, git {info.get('git_commit') or 'unknown'}, "
+                      f"{info['time_utc']}; {len(df)} metrics files; std over seeds with ddof={STD_DDOF}", italic=True)
+    tex = [f"% Regenerated thesis tables for {dataset} ({stamp.text}).", "% Needs \\usepackage{booktabs}.", ""]
+    md = [Heading(f"{dataset}: regenerated thesis tables", 1), stamp]
+    warning = length_warning(_steps_by_model(df))
     summary, sections = [], []
-    for space in spaces:
+    for space in in_table_order(df.space.unique()):
         facts = _space_facts(df, agg, space)
-        about = (f"Feature space **{space}**: {get_space(space).description}; weights {facts['status'] or 'none'}. "
-                 f"Seeds {facts['seeds']}; generator steps {facts['steps']}; {facts['images']} images per set. "
-                 f"{facts['covariance_note']}").rstrip()
         for table in thesis_tables(dataset):
             cap = caption(table, space, facts["fd_name"], facts["seeds"], facts["steps"], facts["images"],
                           facts["covariance_note"])
             tex.append(latex_table(table, facts["numbers"], space, facts["fd_name"], cap))
-            md.append(markdown_table(table, facts["numbers"], space, facts["fd_name"], cap))
-        sections.append(diff_markdown(dataset, space, facts["fd_name"], facts["numbers"], facts["comparable"], about))
-        held = sum(c.verdict(facts["numbers"], dataset) is True for c in CLAIMS)
-        held_pub = sum(c.verdict(published, dataset) is True for c in CLAIMS)
-        claims = "; ".join(f"{c.text}: {yes_no(c.verdict(facts['numbers'], dataset))}" for c in CLAIMS)
-        summary.append(f"- **{space}** ({'absolute values compared' if facts['comparable'] else 'orderings and claims only'}): "
-                       f"{len(facts['numbers'])} models; {held} of {len(CLAIMS)} claims hold here "
-                       f"({held_pub} in the thesis's numbers). {claims}.")
-    diff += ["Summary per feature space (details and the agreement rule below):", "", *summary, "", *sections]
-    out_dir = Path(out_dir)
-    paths = [out_dir / f"{dataset}{ext}" for ext in (".tex", ".md", ".diff.md")]
-    for path, lines in zip(paths, (tex, md, diff)):
-        write_text_atomic(path, "\n".join(lines).rstrip() + "\n")
+            md.append(table_block(table, facts["numbers"], space, facts["fd_name"], cap))
+        sections += diff_blocks(dataset, space, facts["fd_name"], facts["numbers"], facts["comparable"],
+                                facts["about"], warning)
+        summary.append(_summary_line(dataset, space, facts))
+    diff = [Heading(f"{dataset}: regenerated vs published", 1), stamp, *([Paragraph(f"**{warning}**")] if warning else []),
+            Paragraph("Summary per feature space (details and the agreement rule below):"), Bullets(tuple(summary)),
+            *sections]
+    latex = "\n".join(tex).rstrip() + "\n"
+    texts = {"tex": latex, "md": to_markdown(md), "diff.md": to_markdown(diff),
+             "html": to_html([*md, Heading(f"LaTeX ({dataset}.tex)"), Preformatted(latex)], md[0].text),
+             "diff.html": to_html(diff, diff[0].text)}
+    paths = [Path(out_dir) / f"{dataset}.{ext}" for ext in TABLE_FILES]
+    for path, ext in zip(paths, TABLE_FILES):
+        write_text_atomic(path, texts[ext])
     return paths

@@ -12,12 +12,15 @@ from .experiment import TOY_DATASETS, TOY_MODELS
 
 def add_toy_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser("toy", help="toy experiments: train, figures, mode coverage (no downloads)")
-    p.add_argument("--datasets", nargs="+", default=list(TOY_DATASETS), choices=TOY_DATASETS)
-    p.add_argument("--models", nargs="+", default=list(TOY_MODELS))
+    p.add_argument("--datasets", nargs="+", default=list(TOY_DATASETS), choices=TOY_DATASETS,
+                   help=f"toy data sets (default: all, {' '.join(TOY_DATASETS)})")
+    p.add_argument("--models", nargs="+", default=list(TOY_MODELS),
+                   help=f"models to train on each (default: the authors', {' '.join(TOY_MODELS)})")
     p.add_argument("--epochs", type=int, default=300, help="epochs of 156 G steps (authors: 300)")
-    p.add_argument("--seed", type=int, default=2019)
-    p.add_argument("--out", default="results/toy")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--seed", type=int, default=2019, help="training seed (default %(default)s)")
+    p.add_argument("--out", default="results/toy",
+                   help="output folder: OUT/SET/MODEL/ per run and OUT/summary.md (default %(default)s)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_toy)
     return p
 

@@ -22,6 +22,9 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     p.add_argument("--compile", metavar="MODE", default=None,
                    help="batched seeds (vmap): torch.compile the losses with this mode, e.g. default or "
                         "reduce-overhead (CUDA graphs); off by default")
+    p.add_argument("--full-length", action="store_true",
+                   help="without steps (--set steps=N): train the authors' full length even where it is estimated "
+                        "at over an hour on a CPU (refused otherwise; the workflow passes it when steps is null)")
     p.add_argument("--no-progress", action="store_true",
                    help="no bar: a progress line on stdout every progress_every steps (--set progress_every=N, "
                         "default 100) or 60 s, whichever comes first")
@@ -35,22 +38,26 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
 def cmd_train(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from ..data.images import load_training_images
+    from ..data.images import training_data
     from ..runtime.device import prepare_device
     from . import seed_dir, train_from_config, train_seeds
     from .config import TrainConfig, parse_override
+    from .preflight import check_training
     from .progress_images import tensorboard
 
     overrides = dict(parse_override(o) for o in args.set)
     cfg = TrainConfig.from_file(args.config, **overrides) if args.config else TrainConfig.from_dict(overrides, "--set")
     cfg = dataclasses.replace(cfg, device=str(prepare_device(cfg.device)))  # 'auto' -> the device it ran on
+    for notice in check_training(cfg, args.out, args.seeds, batch=not args.no_batch, full_length=args.full_length):
+        print(notice, flush=True)  # the checks before any data or model is loaded
     with tensorboard(args.tensorboard):  # None: no logs; without the package: an error before any training
-        data = load_training_images(args.data)
+        data, data_record = training_data(args.data, declared=cfg.extra.get("train_data"))  # run.json's "data"
         if args.seeds:
             infos = train_seeds(cfg, args.seeds, data, args.out, progress=not args.no_progress,
-                                batch=not args.no_batch, batch_mode=args.batch_mode, compile_mode=args.compile)
+                                batch=not args.no_batch, batch_mode=args.batch_mode, compile_mode=args.compile,
+                                data_record=data_record)
         else:
-            info = train_from_config(cfg, data, args.out, progress=not args.no_progress)
+            info = train_from_config(cfg, data, args.out, progress=not args.no_progress, data_record=data_record)
     if args.seeds:
         for seed, info in zip(args.seeds, infos):
             how = (f"batched with seeds {info['batch']['seeds']} ({info['batch']['mode']})" if info["batch"]["batched"]

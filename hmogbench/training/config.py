@@ -128,7 +128,8 @@ class TrainConfig:
     megan_tau: float = 1.0  # Gumbel-softmax temperature (fixed, thesis code)
     megan_balance_weight: float = 1.0  # load-balancing MSE weight (10 in the authors' toy)
     checkpoint_every: int = 500  # generator steps between checkpoints
-    log_every: int = 10  # generator steps between rows of losses.csv
+    log_every: int | None = None  # G steps between rows of losses.csv; None: 10, or fewer in a short run so that
+    # it still has about 10 rows (every step below 20 steps): training.settings.log_interval
     progress_every: int = 100  # without a progress bar: steps between progress lines (or 60 s, if sooner)
     samples_every_checkpoint: bool = True  # each checkpoint also writes samples.png: 8 x 8 G samples, fixed z
     device: str = "cpu"
@@ -170,9 +171,9 @@ class TrainConfig:
             ("channels", self.channels in (1, 3), "1 or 3"),
             ("betas", len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas), "two numbers in [0, 1)"),
         ]
-        for key in ("z_dim", "batch_size", "checkpoint_every", "log_every", "progress_every"):
+        for key in ("z_dim", "batch_size", "checkpoint_every", "progress_every"):
             checks.append((key, isinstance(getattr(self, key), int) and getattr(self, key) >= 1, "an integer >= 1"))
-        for key in ("steps", "d_steps"):
+        for key in ("steps", "d_steps", "log_every"):
             value = getattr(self, key)
             checks.append((key, value is None or (isinstance(value, int) and value >= 1), "an integer >= 1 or null"))
         checks.append(("lr", self.lr > 0, "a positive number"))

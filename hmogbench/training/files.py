@@ -3,7 +3,7 @@
   checkpoint.pt  latest state (models, optimisers, data order, RNG states), written atomically every
                  ``checkpoint_every`` G steps, at the end and when a signal stops the run; a re-run resumes from
                  it and, on the CPU, ends bit-identical to an uninterrupted run (``training.checkpoints``).
-  losses.csv     one row every ``log_every`` G steps (``training.loss_log``).
+  losses.csv     one row every ``log_every`` G steps (unset: ``training.settings.log_interval``; ``training.loss_log``).
   run.json       provenance (config, seed, git commit, versions, device, times), status and how the run was
                  trained (``training.records``).
   generator.pt   the final generator (state dict + config), written when the run completes.

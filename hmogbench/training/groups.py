@@ -69,10 +69,11 @@ def batching_unsupported(cfg: TrainConfig) -> str | None:
 def train_group(
     cfgs: list[TrainConfig], data: torch.Tensor, out_dirs: list[str | Path], progress: bool = True,
     on_step: Callable[[int], None] | None = None, stop_at: int | None = None, mode: str = "auto",
-    compile_mode: str | None = None,
+    compile_mode: str | None = None, data_record: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Train the runs ``cfgs`` (configurations that differ in their seed only) as one batched model, each
-    into its directory; resumes when all of them have a checkpoint at one step. Returns their run.json."""
+    into its directory; resumes when all of them have a checkpoint at one step. Returns their run.json.
+    ``data_record``: each run.json's "data" (``data.images.training_data``)."""
     if not cfgs or len(cfgs) != len(out_dirs):
         raise ValueError(f"need one output directory per configuration, got {len(cfgs)} and {len(out_dirs)}")
     reference = {**cfgs[0].to_dict(), "seed": None}
@@ -94,9 +95,9 @@ def train_group(
         noise, rng = noise_generator(cfg.device)  # the global RNG's stream from here on, as the run alone
         Gs.append(G)
         Ds.append(D)
-        runs.append(RunSetup(Path(out_dir), cfg.to_dict(), cfg.seed, noise=noise, rng=rng, batch=record))
+        runs.append(RunSetup(Path(out_dir), cfg.to_dict(), cfg.seed, noise=noise, rng=rng, batch=record,
+                             data=data_record))
     models = StackedRuns(Gs, Ds, mode=mode, compile_mode=compile_mode)
     del Gs, Ds
-    desc = f"{Path(out_dirs[0]).parent.name or cfgs[0].model} seeds {','.join(map(str, seeds))}"
     return train_runs(models, objective, data, runs, loop_settings(cfgs[0]), progress=progress, on_step=on_step,
-                      stop_at=stop_at, desc=desc)
+                      stop_at=stop_at)

@@ -21,13 +21,13 @@ import torch
 from ..data.images import to_model_range
 from ..runtime.device import prepare_device
 from ..runtime.provenance import torch_save_atomic, utc_now
-from ..runtime.stop_signals import Interrupted, requested, signal_name
+from ..runtime.stop_signals import Interrupted, deferred, requested, signal_name
 from .checkpoints import Optimizers, load_checkpoints, read_checkpoints, write_checkpoints
 from .files import GENERATOR
 from .finite import FiniteGuard, NonFiniteLossError
 from .loss_log import LossLog
 from .objectives import Objective
-from .progress import TrainProgress
+from .progress import TrainProgress, run_label
 from .progress_images import ProgressImages
 from .random_state import EpochSampler, RunSetup
 from .records import RunRecords
@@ -39,17 +39,17 @@ Losses = dict[str, dict[str, torch.Tensor]]  # {phase ('d', 'g', 'aux'): {name: 
 
 def train_runs(models: Replicas, objective: Objective, data: torch.Tensor, runs: list[RunSetup],
                settings: LoopSettings, progress: bool = True, on_step: Callable[[int], None] | None = None,
-               stop_at: int | None = None, desc: str | None = None) -> list[dict[str, Any]]:
+               stop_at: int | None = None) -> list[dict[str, Any]]:
     """Train ``models`` (``models.size`` runs in lockstep) on ``data`` (N, C, H, W) with ``objective``; each run
     resumes from, and writes, its own directory, in the layout of a plain run (a run can be resumed alone or
     in a group alike). The runs of a group must be at the same step. ``settings.seed`` is not used (each
     ``RunSetup`` has its seed). ``stop_at``: stop (with a checkpoint, without generator.pt) at that step, before
-    ``settings.steps``. ``on_step(step)`` runs after each G step (tests simulate a kill with it). Returns every
-    run's run.json content."""
+    ``settings.steps``. ``on_step(step)`` runs after each G step (tests simulate a kill with it). The progress
+    lines and bar are labelled with model and seeds (``progress.run_label``). Returns every run's run.json content."""
     if len(runs) != models.size:
         raise ValueError(f"{len(runs)} run setups for a group of {models.size} models")
     end = settings.steps if stop_at is None else min(stop_at, settings.steps)
-    return TrainingLoop(models, objective, data, runs, settings).run(end, progress, on_step, desc)
+    return TrainingLoop(models, objective, data, runs, settings).run(end, progress, on_step)
 
 
 def _on_device(data: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -90,37 +90,42 @@ class TrainingLoop:
             info.update(resumed_from=step, steps_done=step, last_checkpoint=step)
         return step
 
-    def run(self, end: int, progress: bool, on_step: Callable[[int], None] | None, desc: str | None
-            ) -> list[dict[str, Any]]:
-        """Train from ``self.step`` to ``end``; record how it ended in every run.json, whatever happens."""
+    def run(self, end: int, progress: bool, on_step: Callable[[int], None] | None) -> list[dict[str, Any]]:
+        """Train from ``self.step`` to ``end``; record how it ended in every run.json, whatever happens. A signal
+        (SIGTERM, SIGUSR1, Ctrl-C) stops it before the next step, after a checkpoint (``_interrupted``)."""
         log = LossLog([run.out_dir for run in self.runs], self.resumed_at)
         self.records.write()
         self.models.train()
-        report = TrainProgress(desc or self.runs[0].out_dir.name, self.settings.steps, self.step, bar=progress,
+        config, seeds = self.runs[0].config, [run.seed for run in self.runs]
+        self.title = run_label(config, seeds)
+        report = TrainProgress(self.title, self.settings.steps, self.step, bar=progress,
                                every=self.settings.progress_every)
-        report.start(self.runs[0].config, [run.seed for run in self.runs], end, self.settings.batch_size,
-                     self.device)
+        report.start(config, seeds, end, self.settings.batch_size, self.device)
         images = ProgressImages(self.runs, self.device, self.step)
         started = time.time()
         try:
-            while self.step < end:
-                self.guard.record(self.step + 1, self.train_step())
-                self.step += 1
-                self._after_step(end, log, images, report)
-                if on_step is not None:
-                    on_step(self.step)
-                if requested() is not None:
-                    raise Interrupted(requested(), f"at generator step {self.step}")
-        except Interrupted as exc:
-            self._interrupted(exc, images, desc)
+            try:
+                with deferred():  # a signal is recorded here, and acted on between two steps
+                    while self.step < end:
+                        if requested() is not None:
+                            raise Interrupted(requested())
+                        self.guard.record(self.step + 1, self.train_step())
+                        self.step += 1
+                        self._after_step(end, log, images, report)
+                        if on_step is not None:
+                            on_step(self.step)
+            except Interrupted as exc:
+                raise self._interrupted(exc, images) from None
+        except Interrupted:
             raise
         except NonFiniteLossError as exc:
             self.records.failed(exc.run_index, str(exc), self.step)
             raise
-        except (Exception, KeyboardInterrupt) as exc:  # Ctrl-C lands mid-step: no checkpoint, a rerun resumes
+        except (Exception, KeyboardInterrupt) as exc:  # a second Ctrl-C lands mid-step: no checkpoint at this step
             ctrl_c = isinstance(exc, KeyboardInterrupt)
-            self.records.write(status="interrupted" if ctrl_c else "failed", updated_utc=utc_now(), steps_done=self.step,
-                               error="Ctrl-C (SIGINT)" if ctrl_c else f"{type(exc).__name__}: {exc}")
+            error = "Ctrl-C (SIGINT)" if ctrl_c else f"{type(exc).__name__}: {exc}"
+            self.records.write(status="interrupted" if ctrl_c else "failed", updated_utc=utc_now(),
+                               steps_done=self.step, error=error)
             raise
         finally:
             report.close()
@@ -192,18 +197,16 @@ class TrainingLoop:
         self.records.checkpointed(self.step)
         images.checkpoint(self.step, [g for g, _ in states])  # samples.png (and TensorBoard); training untouched
 
-    def _interrupted(self, exc: Interrupted, images: ProgressImages, desc: str | None) -> None:
-        """A signal stopped the loop between two steps: checkpoint (unless just written), record, say so."""
-        if self.records.last_checkpoint != self.step:
-            try:
-                self.save_checkpoints(images)
-            except NonFiniteLossError as bad:
-                self.records.failed(bad.run_index, str(bad), self.step)
-                raise bad from exc
-        self.records.write(status="interrupted", error=f"{exc}; checkpoint written, a rerun resumes",
-                           signal=signal_name(exc.signum), steps_done=self.step, updated_utc=utc_now())
-        print(f"[train] {desc or self.runs[0].out_dir.name}: {exc}: checkpoint at step {self.step} written, run.json "
-              "says interrupted; a rerun resumes from it", flush=True)
+    def _interrupted(self, exc: Interrupted, images: ProgressImages) -> Interrupted:
+        """A signal stopped the loop before a step: checkpoint (unless nothing is new since the last one), record;
+        the exception to raise, saying where it stopped (the command prints it as its one line)."""
+        if self.step != (self.records.last_checkpoint or 0):
+            self.save_checkpoints(images)
+        kept = "no checkpoint yet" if self.records.last_checkpoint is None else "checkpoint written"
+        stopped = Interrupted(exc.signum, f"at generator step {self.step} of {self.title}, {kept}")
+        self.records.write(status="interrupted", error=f"{stopped}; a rerun resumes", signal=signal_name(exc.signum),
+                           steps_done=self.step, updated_utc=utc_now())
+        return stopped
 
     def _finish(self, started: float) -> list[dict[str, Any]]:
         """generator.pt of every run if complete; run.json complete (or paused at ``stop_at``)."""

@@ -1,4 +1,5 @@
-"""losses.csv of every run: one row every ``log_every`` generator steps, kept consistent with the checkpoint."""
+"""losses.csv of every run: one row every ``log_every`` generator steps (unset in an image run's config:
+``training.settings.log_interval``), kept consistent with the checkpoint."""
 
 from __future__ import annotations
 

@@ -54,8 +54,13 @@ def start_line(config: dict[str, Any], seeds: list[int], start: int, end: int, t
     if full is not None:
         steps += (" (the authors' full length; --set steps=N for a shorter run)" if total == full
                   else f" (shorter than the authors' {full:,})" if total < full else f" (the authors': {full:,})")
+    return f"{run_label(config, seeds)}: {steps}, batch {batch_size}, device {device}"
+
+
+def run_label(config: dict[str, Any], seeds: list[int]) -> str:
+    """What every line and the bar of a training loop are labelled with: 'HME-3 seed 2019', 'FC seeds 2019,2020'."""
     who = f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {','.join(map(str, seeds))}"
-    return f"{config.get('model', '?')} {who}: {steps}, batch {batch_size}, device {device}"
+    return f"{config.get('model', '?')} {who}"
 
 
 class TrainProgress:

@@ -96,6 +96,7 @@ class RunSetup:
     noise: torch.Generator | None = None  # z and the objective's d_noise; None: this process's global RNG
     rng: dict[str, Any] | None = None  # with ``noise``: the other RNG states its checkpoints record
     batch: dict[str, Any] | None = None  # run.json's record of how the run was trained (batched or not)
+    data: dict[str, Any] | None = None  # run.json's "data": what it trained on (``data.verify.data_record``)
 
     def rng_state(self, device: torch.device) -> dict[str, Any]:
         """The checkpoint's "rng" entry, the same layout whether the noise comes from the global RNG or not:

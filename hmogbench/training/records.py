@@ -1,11 +1,12 @@
 """run.json of every run: provenance and a status that tells the truth after any stop.
 
 Rewritten (atomically) at the start, at every checkpoint and at the end. "status": running / complete /
-paused (``stop_at``) / interrupted (a signal: SIGTERM from SLURM's time limit or scancel, SIGUSR1; a
-checkpoint was written first; or Ctrl-C, mid-step) / failed (an error) / stopped (with its batched group);
+paused (``stop_at``) / interrupted (a signal: SIGTERM from SLURM's time limit or scancel, SIGUSR1 or
+Ctrl-C; a checkpoint was written first; or a second Ctrl-C, mid-step) / failed (an error) / stopped (with its batched group);
 "steps_done"; "last_checkpoint" (the step of checkpoint.pt); "resumed_from"; "batch" (how it was trained);
-"slurm_job_id" when run by SLURM. After a SIGKILL (out of memory, the end of KillWait) it still says running,
-as of its last checkpoint.
+"data" (what it trained on: the set's name as prepared, the array's path and sha256, ``data.verify.data_record``;
+beside "config", not in it: a resume compares configs); "slurm_job_id" when run by SLURM. After a SIGKILL (out of
+memory, the end of KillWait) it still says running, as of its last checkpoint.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class RunRecords:
         for run in runs:
             run.out_dir.mkdir(parents=True, exist_ok=True)
             info = provenance(run.config, device)
+            if run.data is not None:
+                info["data"] = run.data
             info.update(status="running", steps_done=0, last_checkpoint=None, resumed_from=None,
                         batch=run.batch or {"batched": False}, slurm_job_id=os.environ.get("SLURM_JOB_ID"))
             self.infos.append(info)

@@ -10,7 +10,8 @@ Typing: Snakemake's ``--config seeds=[2019,2020]`` hands the list items over as 
 ``1e-4`` as a string too. ``coerce(config, schema)`` converts, in place, each string whose schema type is
 integer, number, boolean or null and that reads as one (recursing through arrays and objects), so that the
 schema then validates what the user meant. Strings that do not read as the type are left for the schema's
-own error, which names the key.
+own error, which names the key: ``config_error(config, schema)`` gives the first one as one line (the key, the
+value, what is expected), which the workflow prints instead of jsonschema's dump of the schema.
 """
 
 from __future__ import annotations
@@ -69,6 +70,48 @@ def coerce(value: Any, schema: dict) -> Any:
             if sub is not None:
                 value[key] = coerce(value[key], sub)
     return value
+
+
+TARGETS_FIRST = ("if a target came after --configfile or --config, Snakemake read it as config: put targets before "
+                 "--configfile/--config (README)")
+
+
+def config_error(config: dict, schema: dict) -> str | None:
+    """The first way ``config`` breaks ``schema`` as one line naming the key, the value and what is expected (the
+    workflow prints it instead of jsonschema's dump of the schema); None when it is valid."""
+    from jsonschema import validators
+    from jsonschema.exceptions import best_match
+
+    error = best_match(validators.validator_for(schema)(schema).iter_errors(config))
+    if error is None:
+        return None
+    keys = [str(part) for part in error.absolute_path if isinstance(part, str)]
+    key = ".".join(keys) or "(top level)"
+    if error.validator == "additionalProperties":
+        known = error.schema.get("properties", {})
+        unknown = sorted(set(error.instance) - set(known))
+        named = ", ".join(map(repr, unknown[:5])) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        where = "" if not keys else f" under {key!r}"
+        hint = TARGETS_FIRST if not keys else f"expected one of {', '.join(known)}"
+        return f"unknown config key(s){where}: {named}; {hint}"
+    return f"config key {key!r} = {error.instance!r}: {_expected(error)}"
+
+
+def _expected(error) -> str:
+    """What the schema wanted where ``error`` (a jsonschema ValidationError) failed, in words."""
+    wanted, rule = error.validator_value, error.validator
+    words = {
+        "enum": lambda: f"expected one of {', '.join(map(str, wanted))}",
+        "type": lambda: f"expected {' or '.join(wanted) if isinstance(wanted, list) else wanted}",
+        "pattern": lambda: f"expected a name matching {wanted}",
+        "minimum": lambda: f"expected at least {wanted}",
+        "minItems": lambda: f"expected at least {wanted} item(s)",
+        "uniqueItems": lambda: "expected distinct items",
+    }
+    if rule in words:
+        return words[rule]()
+    described = error.schema.get("description")
+    return f"expected {described}" if described else error.message.replace("\n", " ")
 
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"

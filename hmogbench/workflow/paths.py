@@ -32,7 +32,9 @@ GRID = "results/grids/{dataset}/{model}/seed{seed}.png"  # 8x8 samples of a run
 
 # tables, pictures, figures, toy experiments
 TABLES_ROOT = "tables"
-TABLE = TABLES_ROOT + "/{dataset}.{ext}"  # ext: tex, md, diff.md
+TABLE = TABLES_ROOT + "/{dataset}.{ext}"  # ext: one of TABLE_FILES
+# a data set's table files: the LaTeX tables, the Markdown tables and diff, and both as HTML pages (the report's)
+TABLE_FILES = ("tex", "md", "diff.md", "html", "diff.html")
 AGREEMENT_PLOT = "results/plots/{dataset}/table{number}-{space}.png"
 CURVES = "results/plots/{dataset}/{model}/curves.png"
 FIGURE_DIR = "results/figures/{dataset}/{model}/seed{seed}"  # `hmogbench figures --out` of one run

@@ -1,6 +1,7 @@
 # Configuration and helpers shared by the rules (no rules here).
 import dataclasses
 import shlex
+import sys
 from pathlib import Path
 
 import yaml
@@ -8,8 +9,9 @@ from snakemake.utils import validate
 
 from hmogbench.registry import datasets, families
 from hmogbench.workflow import job_resources, paths
-from hmogbench.workflow.config_schema import coerce as coerce_config
+from hmogbench.workflow.config_schema import coerce as coerce_config, config_error
 from hmogbench.data.catalog import get_spec
+from hmogbench.data.verify import DataError, check_manifest
 from hmogbench.registry.feature_spaces import wildcard_pattern as space_pattern
 from hmogbench.interpret.outputs import figure_targets
 from hmogbench.interpret.settings import default_settings
@@ -20,9 +22,13 @@ from hmogbench.tables.grid import paper_models, run_settings, thesis_tables
 configfile: str(Path(workflow.current_basedir).parents[1] / "config" / "config.yaml")
 
 
-# `--config seeds=[2019,2020]` gives strings: type them by the schema first, then validate (errors name the key)
+# `--config seeds=[2019,2020]` gives strings: type them by the schema first, then check them: a bad value is one
+# line naming the key, the value and what is expected (not jsonschema's dump); then validate, which fills defaults
 CONFIG_SCHEMA = Path(workflow.current_basedir).parent / "schemas" / "config.schema.yaml"
-coerce_config(config, yaml.safe_load(CONFIG_SCHEMA.read_text()))
+SCHEMA = yaml.safe_load(CONFIG_SCHEMA.read_text())
+coerce_config(config, SCHEMA)
+if (CONFIG_PROBLEM := config_error(config, SCHEMA)) is not None:
+    sys.exit(f"hmogbench workflow: {CONFIG_PROBLEM}")
 validate(config, schema=str(CONFIG_SCHEMA))
 
 RAW_SUBDIR_TO_SET = {d.raw_subdir: d.name for d in datasets.DATASETS if d.raw_subdir}
@@ -87,14 +93,16 @@ def real_test(wildcards):
 
 
 def train_options(wildcards):
-    """`--set` options of `hmogbench train` for one (dataset, model): grid settings and overrides."""
+    """`--set` options of `hmogbench train` for one (dataset, model): grid settings and overrides; config `steps`
+    null (the authors' full length) passes --full-length, which a CPU run without steps needs."""
     values = {"model": wildcards.model, **run_settings(wildcards.dataset), "batch_size": config["batch_size"],
               "device": config["device"], "checkpoint_every": config["checkpoint_every"],
               **config["train_overrides"]}
     if config["steps"] is not None:
         values["steps"] = config["steps"]
     values["extra"] = {"train_data": train_source(wildcards.dataset)}
-    return " ".join(shlex.quote(f"--set={key}={value}") for key, value in values.items())
+    options = [shlex.quote(f"--set={key}={value}") for key, value in values.items()]
+    return " ".join(options + (["--full-length"] if config["steps"] is None else []))
 
 
 # One train job per (dataset, model) training every seed (config `batch_seeds`, the default), or one per seed.
@@ -308,3 +316,20 @@ def toy_figure_outputs():
     names += [(d, m, "tree") for d in TOY_DATASETS for m in TOY_MODELS if m.startswith("HME")]
     return [report(fill(paths.TOY_FIGURE, toy=d, model=m, name=name), caption="../report/toy.rst", category="toy",
                    subcategory=d, labels={"figure": name, "model": m}) for d, m, name in names]
+
+
+def check_prepared_sets():
+    """Every prepared set the config uses (datasets, train_source, real_source) whose manifest.json exists: it
+    parses and lists arrays that are on disk at their sizes (no hashing: the jobs verify the sha256 before use).
+    A bad one stops the workflow here with one line, not a dry run that says there is nothing to do."""
+    used = set(config["datasets"]) | set(config["train_source"].values()) | set(config["real_source"].values())
+    for name in sorted(used):
+        folder = Path(fill(paths.MANIFEST, dataset=name)).parent
+        if (folder / "manifest.json").exists():
+            try:
+                check_manifest(folder)
+            except DataError as exc:
+                sys.exit(f"hmogbench workflow: {exc} (to have the workflow prepare it again, delete {folder}/)")
+
+
+check_prepared_sets()

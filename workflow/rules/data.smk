@@ -1,6 +1,4 @@
 # Data preparation (thesis 5.1): raw files -> results/data/<set>/{train,test}.npy + manifest.json.
-
-
 rule prepare_data:
     """One image set: check the raw files, crop/resize, split, write uint8 arrays and a manifest."""
     input:

@@ -1,17 +1,22 @@
-# Aggregation (thesis Tables 5.3-5.12): mean +- std over seeds, as LaTeX and Markdown, and the diff
-# against the published numbers. Runs on the submitting machine (cheap).
+# Aggregation (thesis Tables 5.3-5.12): mean +- std over seeds, as LaTeX, Markdown and HTML, and the diff
+# against the published numbers (Markdown and HTML). Runs on the submitting machine (cheap).
 
 
 rule tables:
-    """tables/<dataset>.tex, .md and .diff.md from every metrics file of the data set's grid."""
+    """tables/<dataset>.tex, .md and .diff.md from every metrics file of the data set's grid, and the .md files as
+    HTML pages (the report shows those inline; the tables' page ends with the LaTeX as text)."""
     input:
         table_metrics,
     output:
+        # one "format" label for both pages: the report makes a label with two values, each on half of a
+        # subcategory's entries, a toggle, and then finds no entry for either row
         tex=fill(paths.TABLE, ext="tex"),
-        md=report(fill(paths.TABLE, ext="md"), caption="../report/tables.rst", category="{dataset}",
-                  subcategory="tables", labels={"table": "regenerated tables", "format": "Markdown"}),
-        diff=report(fill(paths.TABLE, ext="diff.md"), caption="../report/diff.rst", category="{dataset}",
-                    subcategory="tables", labels={"table": "diff against the thesis", "format": "Markdown"}),
+        md=fill(paths.TABLE, ext="md"),
+        diff=fill(paths.TABLE, ext="diff.md"),
+        html=report(fill(paths.TABLE, ext="html"), caption="../report/tables.rst", category="{dataset}",
+                    subcategory="tables", labels={"table": "regenerated tables", "format": "HTML"}),
+        diff_html=report(fill(paths.TABLE, ext="diff.html"), caption="../report/diff.rst", category="{dataset}",
+                         subcategory="tables", labels={"table": "diff against the thesis", "format": "HTML"}),
     params:
         out=lambda wildcards, output: Path(output.tex).parent,  # paths.TABLES_ROOT
     threads: 1
