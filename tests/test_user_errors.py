@@ -113,7 +113,7 @@ def test_a_resumed_run_says_where_it_starts_and_no_lines_with_a_bar(tiny_images,
     capsys.readouterr()
     train_from_config(_tiny_cfg(steps=5, progress_every=100), tiny_images, tmp_path / "run-folder", progress=True)
     captured = capsys.readouterr()
-    assert captured.out.splitlines() == [f"[train] HME-L-2 seed 2019: generator steps 3 -> 5 of 5 (shorter than the "
+    assert captured.out.splitlines() == ["[train] HME-L-2 seed 2019: generator steps 3 -> 5 of 5 (shorter than the "
                                          "authors' 23,250), batch 8, device cpu"]
     bar = captured.err.strip().split("\r")[-1]  # the bar is labelled as the lines are, not with the folder
     assert bar.startswith("HME-L-2 seed 2019: 100%") and "run-folder" not in captured.err, bar

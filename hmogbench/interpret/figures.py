@@ -35,6 +35,7 @@ import torch
 from ..pictures import interpretability as plots
 from ..runtime.provenance import file_digest, provenance, write_json_atomic, write_text_atomic
 from ..training.files import RUN_INFO
+from ..training.records import trained_on
 from ..training.sampling import draw_z, generator_path, load_generator, to_uint8
 from .gating_stats import MASSES, block_score, gate_correlation, gate_covariance
 from .mixture import Mixture, require_mixture
@@ -98,12 +99,6 @@ def _run_info(path: Path) -> dict:
     return info if isinstance(info, dict) else {}
 
 
-def data_name(info: dict, cfg) -> str:
-    """The name of the set a run trained on, as prepared (run.json's "data" record: mnist-5k is not mnist); for
-    older runs the config's ``extra.train_data`` (the workflow's), else its ``dataset``."""
-    return (info.get("data") or {}).get("name") or cfg.extra.get("train_data") or cfg.dataset
-
-
 def check_settings(settings: FigureSettings) -> None:
     """Each count at least its least value, and enough draws for the top samples and the truncated grid."""
     for name, least in (("samples", 1), ("top", 1), ("grid", 1), ("max_depth", 1), ("permutations", 0)):
@@ -118,7 +113,7 @@ def check_settings(settings: FigureSettings) -> None:
 @dataclass
 class Checkpoint:
     """One trained ME/HME checkpoint seen for its figures: G (eval mode on ``device``), its config, its mixture
-    view, the fixed draws of z (``draws`` x z_dim, seed + 1), the set it trained on (as prepared: ``data_name``)
+    view, the fixed draws of z (``draws`` x z_dim, seed + 1), the set it trained on (as prepared: ``training.records.trained_on``)
     and the figures' common title."""
 
     path: Path
@@ -138,7 +133,7 @@ class Checkpoint:
         G, cfg = load_generator(path, device)
         require_mixture(cfg.spec, str(path))
         info = _run_info(path)
-        steps, data = info.get("steps_done"), data_name(info, cfg)
+        steps, data = info.get("steps_done"), trained_on(info, cfg.to_dict())
         title = f"{cfg.spec.name} ({data}" + (f", {steps} G steps)" if steps is not None else ")")
         return cls(path, G, cfg, Mixture(G, cfg.spec, str(path)), draw_z(settings.draws, G.z_dim, settings.seed + 1),
                    steps, data, title, device, batch_size)

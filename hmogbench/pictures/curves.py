@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..training.files import LOSSES, RUN_INFO
+from ..training.records import trained_on
 from .style import colour, plt, save_figure, styled
 
 EMA = 0.9  # weight of the past in the smoothed curve
@@ -85,7 +86,8 @@ def few_rows(run: Run) -> bool:
 
 def _title(runs: list[Run]) -> str:
     config = runs[0].info.get("config") or {}
-    what = " / ".join(str(config[k]) for k in ("dataset", "model") if k in config) or str(runs[0].path.parent)
+    names = (trained_on(runs[0].info), config.get("model"))  # the set as prepared: mnist-5k, not mnist
+    what = " / ".join(str(n) for n in names if n) or str(runs[0].path.parent)
     rates = [(r.label, r.steps_per_s) for r in runs]
     timing = ", ".join(f"{lab}: {v:.2f} steps/s" for lab, v in rates if v is not None)
     untimed = [lab for lab, v in rates if v is None]

@@ -57,3 +57,11 @@ class RunRecords:
             else:
                 info.update(status="stopped", error=f"stopped with its batched group: {error}", steps_done=step)
         self.write()
+
+
+def trained_on(info: dict[str, Any], config: dict[str, Any] | None = None) -> str | None:
+    """The name of the set a run trained on, as prepared (run.json's "data" record: mnist-5k is not mnist); for
+    older runs its config's ``extra.train_data`` (the workflow's), else its ``dataset``. ``config``: the run's
+    config (default: ``info["config"]``); None when nothing names it."""
+    config = config if config is not None else (info.get("config") or {})
+    return (info.get("data") or {}).get("name") or (config.get("extra") or {}).get("train_data") or config.get("dataset")
