@@ -68,10 +68,17 @@ def test_what_does_not_read_as_the_type_is_left_for_the_schema_to_name():
 
 
 def test_snakemake_config_list_of_seeds(tmp_path):
-    """The command a user typed: seeds given on the command line plan one training per seed list."""
+    """The command a user typed: seeds given on the command line plan one training per seed list; eval_every
+    (typed from its text too) adds the snapshots to training, their scores to evaluate and their plot."""
     out = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--directory", str(tmp_path),
-                          "--snakefile", str(ROOT / "Snakefile"), "tables/mnist.md", "--config",
-                          "seeds=[2019,2020]", "models=[FC]"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+                          "--snakefile", str(ROOT / "Snakefile"), "tables/mnist.md",
+                          "results/plots/mnist/FC/over_training.png", "--config", "seeds=[2019,2020]", "models=[FC]",
+                          "eval_every=500"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert "--seeds 2019 2020" in out.stdout
     assert "--full-length" in out.stdout  # config steps null: the authors' length, asked for explicitly
+    assert "--set=eval_every=500" in out.stdout
+    assert ("--over-training-out 'results/metrics_over_training/thesis-inception/mnist/FC/seed{seed}.json' "
+            "--over-training-space thesis-inception --over-training-count 1000 --select final") in out.stdout
+    assert "hmogbench plot over-training results/metrics_over_training/thesis-inception/mnist/FC/seed2019.json" \
+        in out.stdout

@@ -31,7 +31,7 @@ FIGURE_RUN = ("HME-2", 2019)  # the ME/HME runs with figures: the first seed (co
 
 def expected_entries() -> list[str]:
     """Every file the report of the shrunk run must list."""
-    names = ["tables/mnist.html", "tables/mnist.diff.html"]
+    names = ["tables/mnist.html", "tables/mnist.diff.html", "tables/mnist.extended.html"]
     names += [f"results/plots/mnist/table{n}-pixels.png" for n in ("5.3", "5.8")]
     names += [f"results/plots/mnist/{m}/curves.png" for m in MODELS]
     names += [f"results/grids/mnist/{m}/seed{s}.png" for m in MODELS for s in SEEDS]
@@ -73,7 +73,7 @@ def test_report_lists_every_table_plot_and_grid(report):
 def expected_rows() -> list[str]:
     """The report's rendered list of all results: one row of label values per entry (figure, table, model,
     format, space, seed as the rules' report() labels give them)."""
-    rows = ["regenerated tables HTML", "diff against the thesis HTML"]
+    rows = ["regenerated tables HTML", "diff against the thesis HTML", "extended table HTML"]
     rows += [f"agreement with the thesis {n} pixels" for n in ("5.3", "5.8")]
     rows += [f"training curves {m} all" for m in MODELS]
     rows += [f"sample grid {m} {s}" for m in MODELS for s in SEEDS]

@@ -14,7 +14,7 @@ from hmogbench.pictures.style import FAMILY_COLOURS, family
 from hmogbench.tables.grid import thesis_tables
 from hmogbench.training import loop_settings
 from hmogbench.training.config import TrainConfig
-from tests.test_tables import record
+from test_tables import record
 
 
 def _gid(ax, gid):

@@ -127,6 +127,7 @@ def test_published_numbers_fed_back_agree_everywhere(tmp_path):
     files = _published_as_records(tmp_path / "m", "thesis-inception", "official")
     tex, md, diff = (p.read_text() for p in write_tables("mnist", files, tmp_path / "tables")[:3])
     assert "**29 of 29 regenerated models agree with the thesis in all three columns** (87 of 87 cells)" in diff
+    assert "**Welch's t-test: 0 of 87 tested cells differ from the thesis**" in diff  # beside the rule, per cell
     assert "Spearman ρ = 1.00" in diff
     assert re.search(r"\| FC \(baseline\) +\| +74\.90 ± 0\.59 \| +67\.89 ± 0\.30 \| +11\.13 ± 0\.44 \| +413K \|", md)
     assert r"FC (baseline) & 74.90 $\pm$ 0.59 & 67.89 $\pm$ 0.30 & 11.13 $\pm$ 0.44 & 413K \\" in tex
@@ -158,6 +159,8 @@ def test_other_spaces_compare_orderings_only(tmp_path):
     diff = write_tables("mnist", files, tmp_path / "tables")[2].read_text()
     assert diff.count("absolute values are **not** compared") == 3  # pixels, fid-inception, stand-in weights
     assert "agree with the thesis in all three columns" not in diff
+    assert "Welch p |" not in diff and "Welch's t-test:" not in diff  # no per-cell tests outside its space
+    assert diff.count("no per-cell agreement and no per-cell tests") == 3
     assert "rank (regenerated / published)" in diff
     # claims are still checked in every space
     assert diff.count("### Claims") == 3
@@ -195,18 +198,18 @@ def _diff_of(tmp_path, files) -> str:
 
 
 def test_claims_that_cannot_be_judged_are_counted_as_na_not_as_failures(tmp_path):
-    """The smoke grid (one size per family) can judge no claim: the diff counts them n/a, never "0 of 10 hold"."""
+    """The smoke grid (one size per family) can judge no claim: the diff counts them n/a, never "0 of 13 hold"."""
     diff = _diff_of(tmp_path / "s", _published_as_records(tmp_path / "s", "pixels", None, models=SMOKE_GRID))
-    assert "0 of 0 judgeable claims hold here; 10 n/a (need every size of their models)" in diff
-    assert not re.search(r"\b0 of 10\b", diff), diff[:1500]
-    # the whole grid judges all ten, beside the thesis's own count of the same ten
+    assert "0 of 0 judgeable claims hold here; 13 n/a (need every size of their models)" in diff
+    assert not re.search(r"\b0 of 13\b", diff), diff[:1500]
+    # the whole grid judges all 13, beside the thesis's own count of the same 13
     full = _diff_of(tmp_path / "f", _published_as_records(tmp_path / "f", "thesis-inception", "official"))
-    assert "8 of 10 judgeable claims hold here (8 of them in the thesis's numbers)." in full
+    assert "11 of 13 judgeable claims hold here (11 of them in the thesis's numbers)." in full
     # part of a grid: only the claim whose every model was run is judged
     pub = published_numbers("mnist")
     mgan = {m: pub[m] for m in ("FC", "MGAN-4", "MGAN-8", "MGAN-16", "MGAN-32")}
     assert claims_summary(mgan, "mnist") == ("1 of 1 judgeable claims hold here (1 of them in the thesis's numbers); "
-                                             "9 n/a (need every size of their models)")
+                                             "12 n/a (need every size of their models)")
 
 
 def test_the_rank_correlation_comes_with_its_permutation_p_value(tmp_path):
@@ -281,15 +284,17 @@ def test_captions_list_exactly_the_tables_columns(tmp_path):
 
 
 def _cells(rows: list[str]) -> list[list[str]]:
-    return [[c.strip() for c in row.strip().strip("|").split("|")] for row in rows]
+    """A Markdown table's cells, split at the unescaped "|" ("\\|" is a "|" inside a cell)."""
+    return [[c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", row.strip()[1:-1])] for row in rows]
 
 
 def test_the_html_pages_show_every_cell_of_the_markdown(tmp_path):
     """tables/<set>.html and .diff.html: the same tables as the Markdown, caption above, the LaTeX as text after,
     self-contained (no script, nothing fetched)."""
     files = _published_as_records(tmp_path, "pixels", None, models=SMOKE_GRID)
-    tex, md, diff, page, diff_page = (p.read_text() for p in write_tables("mnist", files, tmp_path / "tables"))
-    for markdown, html_page in ((md, page), (diff, diff_page)):
+    tex, md, diff, page, diff_page, ext_md, _, ext_page = (p.read_text() for p in write_tables("mnist", files,
+                                                                                              tmp_path / "tables"))
+    for markdown, html_page in ((md, page), (diff, diff_page), (ext_md, ext_page)):  # ext: the extended tables
         lines = markdown.splitlines()
         md_rows = _cells([line for line in lines if line.startswith("|") and not line.startswith("|--")])
         html_rows = [[html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)]

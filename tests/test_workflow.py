@@ -76,6 +76,7 @@ def test_paper_grid_dry_run(tmp_path):
     assert "--seeds 2019 2020 2021 2022 2023 --batch-mode auto" in out.stdout
     assert "--features fid-inception --limit 10000 --precision fp32" in out.stdout  # the fp32 reference
     assert "--spaces thesis-inception fid-inception --count 10000" in out.stdout
+    assert "eval_every" not in out.stdout and "over-training" not in out.stdout  # FD over training: off
     per_seed = _run("-n", "--cores", "8", "--directory", str(tmp_path), "--snakefile", str(ROOT / "Snakefile"),
                     "tables/celeba.tex", "--config", "batch_seeds=False")
     assert per_seed.returncode == 0, per_seed.stderr[-3000:]
@@ -108,6 +109,7 @@ def test_smoke_grid_end_to_end(smoke_run, tmp_path):
     assert all(r["n_real"] == r["n_fake"] == 64 for r in records)
     assert all(r["fake_source"]["config"]["extra"] == {"train_data": "mnist-5k"} for r in records)
     assert all(r["fake_source"]["steps_trained"] == 2 for r in records)
+    assert all(set(r["prdc"]) >= {"precision", "recall", "density", "coverage"} for r in records)  # beyond the thesis
     for run in (work / "results" / "runs" / "mnist").glob("*/seed*"):  # a short run logs every step: curves show
         assert (run / "losses.csv").read_text().count("\n") == 1 + 2, run  # header + one row per step
         assert json.loads((run / "run.json").read_text())["data"]["name"] == "mnist-5k", run  # as prepared
@@ -123,6 +125,9 @@ def test_smoke_grid_end_to_end(smoke_run, tmp_path):
             assert re.search(rf"\| {re.escape(model)} .*{mean:.2f} ± {std:.2f}", md), (model, key, mean, std)
     real = json.loads((work / "results" / "features" / "pixels" / "mnist" / "real.json").read_text())
     assert real["n"] == 64 and real["images"] == "results/data/mnist-5k/test.npy"  # the real set: mnist-5k's test split
+    extended = (work / "tables" / "mnist.extended.md").read_text()  # the thesis's rows, FD ... coverage
+    fc = next(line for line in extended.splitlines() if line.startswith("| FC (baseline)"))
+    assert "| Coverage |" in " ".join(extended.split()) and "--" not in fc, fc
     tex = (work / "tables" / "mnist.tex").read_text()
     assert tex.count(r"\begin{tabular}") == 2 and tex.count(r"\toprule") == 2  # Tables 5.3 and 5.8
     diff = (work / "tables" / "mnist.diff.md").read_text()

@@ -69,13 +69,18 @@ def features_table(record: dict) -> str:
 
 
 def metrics_table(record: dict) -> str:
-    """bench_metrics: the 5-NN, the Fréchet distance (against pytorch-fid's and torch-fidelity's formulas where
-    measured) and feature extraction per space."""
+    """bench_metrics and bench_prdc: the 5-NN, precision/recall/density/coverage, the Fréchet distance (against
+    pytorch-fid's and torch-fidelity's formulas where measured) and feature extraction per space."""
     rows = []
     knn = record.get("knn")
     if knn:
         rows.append([f"5-NN, {knn['n_per_set']:,} + {knn['n_per_set']:,} × {knn['dims']}-d (float64)",
                      f"{knn['seconds']:.3g} s"])
+    prdc = record.get("prdc")
+    if prdc:
+        rows.append([f"precision, recall, density, coverage, {prdc['n_per_set']:,} + {prdc['n_per_set']:,} × "
+                     f"{prdc['dims']}-d (float64)", f"{prdc['seconds']:.3g} s ({prdc['process_cpu_seconds']:.3g} s CPU; "
+                     f"peak RSS {prdc['process_peak_rss_mib']:.0f} MiB)"])
     fd = record.get("frechet_distance")
     if fd:
         rows.append([f"Fréchet distance, 2 × {fd['n_per_set']:,} × {fd['dims']}-d ({fd['where']})",

@@ -61,19 +61,38 @@ def space_files(values: list[str], option: str) -> dict[str, str]:
     return pairs
 
 
+def over_training_settings(args: argparse.Namespace):
+    """The ``--over-training-*`` and ``--select`` options as ``OverTrainingSettings`` (None without
+    ``--over-training-out``, where the others are refused)."""
+    from .over_training import OverTrainingSettings
+
+    if args.over_training_out is None:
+        given = [f"--{name}" for name, value in (("over-training-space", args.over_training_space),
+                 ("over-training-count", args.over_training_count), ("select", args.select)) if value is not None]
+        if given:
+            raise ValueError(f"{' and '.join(given)}: only with --over-training-out (scoring the runs' snapshots)")
+        return None
+    return OverTrainingSettings(out=args.over_training_out, space=args.over_training_space or args.spaces[0],
+                                count=1000 if args.over_training_count is None else args.over_training_count,
+                                select=args.select or "final")
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from ..runtime.device import prepare_device
     from .job import EvaluationSettings, evaluate
 
+    over_training = over_training_settings(args)
     settings = EvaluationSettings(
         spaces=tuple(args.spaces), real_features=args.real_features, out=args.out, count=args.count,
         at_most_like=args.at_most_like, weights=space_files(args.weights, "--weights"), precision=args.precision,
         channels_last=args.channels_last, compile_mode=args.compile, feature_batch_size=args.batch_size,
         sample_batch_size=args.sample_batch_size, fake_pixels=args.fake_pixels, k=args.k, knn_rule=args.knn_rule,
-        samples_out=args.samples_out, features_out=args.features_out, grid_out=args.grid_out)
-    unknown = set(settings.weights) - set(settings.spaces)
+        samples_out=args.samples_out, features_out=args.features_out, grid_out=args.grid_out,
+        over_training=over_training)
+    unknown = set(settings.weights) - set(settings.spaces) - {over_training.space if over_training else None}
     if unknown:
-        raise ValueError(f"--weights names {sorted(unknown)}, not among --spaces {list(settings.spaces)}")
+        raise ValueError(f"--weights names {sorted(unknown)}, not among --spaces {list(settings.spaces)} "
+                         "(or --over-training-space)")
     device = prepare_device(args.device)
     written, kept = evaluate(args.runs, settings, device, progress=not args.no_progress)
     print(f"evaluate: {len(written)} records written, {len(kept)} already current and kept "
@@ -93,7 +112,9 @@ def add_evaluate_parser(sub: argparse._SubParsersAction) -> None:
                     "every space of --spaces and score them against that space's real feature file (FD, KID, "
                     "k-NN), one metrics JSON per space and run, as `hmogbench sample`, `features` and `score "
                     "--precomputed` would. Records that are already current are kept. Patterns use {space}, "
-                    "{seed}, {dataset} and {model} (dataset and model from the run's config).")
+                    "{seed}, {dataset} and {model} (dataset and model from the run's config). With "
+                    "--over-training-out, each run's generator snapshots (training with eval_every) are scored "
+                    "too, in one space with fewer samples: FD over training.")
     p.add_argument("runs", nargs="+", metavar="RUN", help="run directories (or their generator.pt)")
     p.add_argument("--spaces", nargs="+", required=True, choices=list(SPACES), help="feature spaces")
     p.add_argument("--real-features", required=True, metavar="PATTERN",
@@ -122,5 +143,24 @@ def add_evaluate_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--grid-out", metavar="PATTERN",
                    help="an 8 x 8 PNG of each run's first 64 evaluation samples, e.g. "
                         "results/grids/{dataset}/{model}/seed{seed}.png")
+    add_over_training_options(p, SPACES)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_evaluate)
+
+
+def add_over_training_options(p: argparse.ArgumentParser, spaces) -> None:
+    """``hmogbench evaluate``'s options for FD over training (``evaluation.over_training``)."""
+    from .over_training import SELECT
+
+    p.add_argument("--over-training-out", metavar="PATTERN",
+                   help="also score each run's generator snapshots (snapshots/step<N>.pt, kept by training with "
+                        "eval_every set): one JSON list of records per run, each with its step, e.g. "
+                        "results/metrics_over_training/{space}/{dataset}/{model}/seed{seed}.json")
+    p.add_argument("--over-training-space", choices=list(spaces),
+                   help="the snapshots' feature space (default: the first of --spaces)")
+    p.add_argument("--over-training-count", type=int, metavar="N",
+                   help="samples per snapshot, scored against the first N real features (default 1000; at most "
+                        "--count)")
+    p.add_argument("--select", choices=SELECT,
+                   help="the generator of a run that the --out records score: final (default) or best, its "
+                        "snapshot of lowest FD over training (needs --over-training-out)")

@@ -1,4 +1,5 @@
-"""``hmogbench score REAL FAKE``: Fréchet distance, k-NN scores and KID of two image sets (or of two feature
+"""``hmogbench score REAL FAKE``: Fréchet distance, k-NN scores, KID and precision/recall/density/coverage of two
+image sets (or of two feature
 files; REAL may be a statistics .npz), ``hmogbench score --save-stats IMAGES OUT.npz``: one set's statistics in
 pytorch-fid's format, and ``hmogbench features IMAGES --out X.npy``: one set's features, for the workflow."""
 
@@ -12,11 +13,13 @@ from ..registry.feature_spaces import SPACES, spaces_with_weights
 from ..runtime.device import DEVICE_HELP
 from .kid import MIN_SUBSET_SIZE
 from .knn import RULES
+from .prdc import K_DC, K_PR, minimum_size, prdc_text
 
 CACHE_ENV_VAR = "HMOGBENCH_FEATURE_CACHE"
 IMAGES_EXPECTED = "a folder of images or a uint8 .npy/.npz array"
 FEATURES_EXPECTED = "a .npy feature file written by `hmogbench features`, with its .json sidecar"
 STATS_NOTE = "REAL is a statistics file: {} needs features"
+PRDC_NAME = "P/R/D/C"  # format_result's line of precision, recall, density and coverage
 
 
 def require_inputs(what: str, expected: str, **paths: str) -> None:
@@ -42,11 +45,14 @@ def add_speed_options(p: argparse.ArgumentParser) -> None:
 
 def add_score_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        "score", help="FID (or FD in another feature space), k-NN real/fake scores and KID of two image sets",
+        "score", help="FID (or FD in another feature space), k-NN real/fake scores, KID and precision/recall/"
+                      "density/coverage of two image sets",
         description="Score FAKE against REAL. Each is a folder of image files (png, jpg, ...; not searched "
                     "recursively) or a uint8 .npy/.npz array N x H x W [x C]. REAL may instead be a statistics "
                     "file: a .npz with float64 'mu' (D,) and 'sigma' (D, D), pytorch-fid's --save-stats format; "
-                    "then only the FD is computed (the k-NN and KID need features). "
+                    "then only the FD is computed (the k-NN, KID and P/R/D/C need features). "
+                    f"Precision and recall use k = {K_PR} (Kynkäänniemi et al. 2019), density and coverage k = {K_DC} "
+                    f"(Naeem et al. 2020); they need at least {minimum_size()} images per set (docs/metrics.md). "
                     "With --save-stats, as pytorch-fid's: `hmogbench score --save-stats IMAGES OUT.npz` writes "
                     "the statistics of the image set IMAGES in the chosen feature space to OUT.npz (and "
                     "OUT.json: space, weights, images), and scores nothing.")
@@ -88,8 +94,9 @@ def add_score_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
 
 
 def format_result(result: dict) -> str:
-    """A score as aligned lines: the space, the FD, the k-NN scores, KID, the sets and, for N <= D, a note
-    that the FD comes from a singular covariance. The k-NN and KID lines say n/a for a statistics file."""
+    """A score as aligned lines: the space, the FD, the k-NN scores, P/R/D/C, KID, the sets and, for N <= D, a
+    note that the FD comes from a singular covariance. The k-NN, KID and P/R/D/C lines say n/a for a statistics
+    file."""
     knn = f"{result['knn_k']}-NN" + (" (majority vote)" if result["knn_rule"] == "majority" else "")
     weights, dims = result["weights"], result["feature_dims"]
     about = f"{dims}-d"
@@ -98,11 +105,14 @@ def format_result(result: dict) -> str:
     kid_name = f"KID ({result['features']})"
     lines = [("features", f"{result['features']} ({about})"), (result["fd_name"], f"{result['fd']:.4f}")]
     if result.get("real_statistics"):
-        lines += [(knn, f"n/a ({STATS_NOTE.format('the k-NN')})"), (kid_name, f"n/a ({STATS_NOTE.format('KID')})")]
+        lines += [(knn, f"n/a ({STATS_NOTE.format('the k-NN')})"), (PRDC_NAME, f"n/a ({STATS_NOTE.format('P/R/D/C')})"),
+                  (kid_name, f"n/a ({STATS_NOTE.format('KID')})")]
         real = f"statistics file ({result['real']})" + (f" of {result['n_real']} images" if result["n_real"] else "")
     else:
         lines += [(f"{knn} real", f"{result['knn_real_pct']:.2f} %"),
                   (f"{knn} fake", f"{result['knn_fake_pct']:.2f} %")]
+        if result.get("prdc"):
+            lines.append((PRDC_NAME, prdc_text(result["prdc"])))
         if result.get("kid"):
             kid = result["kid"]
             lines.append((kid_name, f"{result['kid_mean']:.6f} ± {result['kid_std']:.6f} ({kid['subsets']} subsets "

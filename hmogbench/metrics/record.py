@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .prdc import prdc_text
 from .score import check_same_space, score_features  # check_same_space: re-exported for the callers
 
 
@@ -23,3 +24,12 @@ def scored_against_real(real_features: np.ndarray, real_meta: dict, fake_feature
                              **options)
     return {**result, "weights": real_meta.get("weights"), "precision": real_meta.get("precision", "fp32"),
             "real_cache": None, "real_source": real_meta.get("source"), "fake_source": fake_source}
+
+
+def summary(record: dict) -> str:
+    """A record's scores on one line (``hmogbench evaluate`` prints it per record): the FD, the k-NN scores, KID
+    and precision, recall, density and coverage (records of an older hmogbench without them: 'P/R/D/C n/a')."""
+    prdc = record.get("prdc")
+    return (f"{record['fd_name']} {record['fd']:.4f}, {record['knn_k']}-NN real {record['knn_real_pct']:.2f} %, "
+            f"fake {record['knn_fake_pct']:.2f} %, KID {record['kid_mean']:.6f} ± {record['kid_std']:.6f}, "
+            + (prdc_text(prdc) if prdc else "P/R/D/C n/a"))

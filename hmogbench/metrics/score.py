@@ -1,4 +1,5 @@
-"""The metrics API: Fréchet distance, k-NN scores and KID of a real and a fake image set in one feature space.
+"""The metrics API: Fréchet distance, k-NN scores, KID and precision/recall/density/coverage of a real and a fake
+image set in one feature space.
 
 Every result names its feature space and calls the distance "FID" only for ``fid-inception`` with
 accepted weights; otherwise "FD (<space>)", or "FD (unverified weights)" for any weights file whose sha256
@@ -19,6 +20,7 @@ from .fid import fid_from_features, frechet_distance, statistics
 from .inputs import load_images
 from .kid import SUBSET_SIZE, SUBSETS, capped_subset_size, check_kid_options, kid_score
 from .knn import RULES, knn_score
+from .prdc import check_sizes, prdc_score
 from .spaces import Extractor, load_space
 from .stats import is_statistics_file, read_statistics_file, refuse_as_fake
 
@@ -34,13 +36,13 @@ def score_features(real: np.ndarray, fake: np.ndarray, *, k: int = 5, rule: str 
                    device: str | torch.device = "cpu", progress: bool = False, kid_subsets: int = SUBSETS,
                    kid_subset_size: int = SUBSET_SIZE,
                    real_statistics: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
-    """Fréchet distance, k-NN scores (percent) and KID of feature sets real (N_r, D) and fake (N_f, D).
+    """Fréchet distance, k-NN scores (percent), KID and P/R/D/C of feature sets real (N_r, D) and fake (N_f, D).
 
     Keys: ``fd``, ``knn_k``, ``knn_rule``, ``knn_real_pct``, ``knn_fake_pct``, ``n_real``, ``n_fake``,
     ``feature_dims``, ``kid_mean``, ``kid_std``, ``kid`` (its parameters: ``kid.KidScore.parameters``; the
     subset size used is min(kid_subset_size, N_r, N_f), and ``kid["warning"]`` says when it was capped) and
     ``covariance_rank_deficient``: min(N_r, N_f) <= D, a covariance of rank <= N - 1 < D, so the FD is computed
-    from a singular covariance.
+    from a singular covariance; ``prdc``: precision, recall, density, coverage and their k (``prdc.PrdcScore``).
     ``real_statistics``: ``fid.statistics(real)`` computed once by a caller that scores many fake sets against
     the same real set (the same value, without recomputing the real covariance)."""
     if len(real) != len(fake):
@@ -49,13 +51,14 @@ def score_features(real: np.ndarray, fake: np.ndarray, *, k: int = 5, rule: str 
     # KID first: it refuses sets too small for its subsets before the k-NN's work
     kid = kid_score(real, fake, subsets=kid_subsets, subset_size=kid_subset_size, device=device)
     knn = knn_score(real, fake, k, rule=rule, device=device, progress=progress)
+    prdc = prdc_score(real, fake, device=device)
     n_real, n_fake, dims = int(len(real)), int(len(fake)), int(real.shape[1])
     fd = (fid_from_features(real, fake) if real_statistics is None
           else frechet_distance(*real_statistics, *statistics(fake)))
     return {"fd": fd, "knn_k": knn.k, "knn_rule": knn.rule,
             "knn_real_pct": knn.real_pct, "knn_fake_pct": knn.fake_pct,
             "n_real": n_real, "n_fake": n_fake, "feature_dims": dims,
-            "kid_mean": kid.mean, "kid_std": kid.std, "kid": kid.parameters(),
+            "kid_mean": kid.mean, "kid_std": kid.std, "kid": kid.parameters(), "prdc": prdc.as_dict(),
             "covariance_rank_deficient": min(n_real, n_fake) <= dims}
 
 
@@ -63,7 +66,7 @@ def score_against_statistics(stats: tuple[np.ndarray, np.ndarray, dict | None], 
                              k: int = 5, rule: str = "soft", name: str = "REAL") -> dict:
     """``score_features``'s keys for statistics (mu (D,), sigma (D, D), sidecar or None: what
     ``stats.read_statistics_file`` reads from the file ``name``) as the real set and fake features (N_f, D): the
-    FD only; the k-NN and KID values are None (they need the real features), ``n_real`` is the sidecar's N
+    FD only; the k-NN, KID and P/R/D/C values are None (they need the real features), ``n_real`` is the sidecar's N
     (None for pytorch-fid's files)."""
     mu, sigma, meta = stats
     if len(mu) != fake.shape[1]:
@@ -72,7 +75,7 @@ def score_against_statistics(stats: tuple[np.ndarray, np.ndarray, dict | None], 
     n_fake, dims = int(len(fake)), int(fake.shape[1])
     return {"fd": frechet_distance(mu, sigma, *statistics(fake)), "knn_k": k, "knn_rule": rule,
             "knn_real_pct": None, "knn_fake_pct": None, "n_real": n_real, "n_fake": n_fake, "feature_dims": dims,
-            "kid_mean": None, "kid_std": None, "kid": None,
+            "kid_mean": None, "kid_std": None, "kid": None, "prdc": None,
             "covariance_rank_deficient": min(n_fake, n_real or n_fake) <= dims}
 
 
@@ -133,8 +136,9 @@ def score(real: str | Path | np.ndarray | torch.Tensor, fake: str | Path | np.nd
     if extractor.space.name == "pixels" and not real_statistics and real_images.shape[1:] != fake_images.shape[1:]:
         raise ValueError(f"pixels: real and fake images differ in shape (C, H, W): "
                          f"{tuple(real_images.shape[1:])} vs {tuple(fake_images.shape[1:])}")
-    if not real_statistics:  # sets too small for KID: refused before the feature extraction
+    if not real_statistics:  # sets too small for KID or P/R/D/C: refused before the feature extraction
         capped_subset_size(kid_subset_size, len(real_images), len(fake_images))
+        check_sizes(len(real_images), len(fake_images))
     real_features, entry = (None, None) if real_statistics else _real_features(real_images, extractor, cache_dir,
                                                                                batch_size, progress)
     fake_features = extract_features(fake_images, extractor, batch_size=batch_size, progress=progress,

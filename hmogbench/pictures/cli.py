@@ -1,4 +1,5 @@
-"""``hmogbench plot agreement|curves|grid``: the benchmark pictures as PNG files (also in the workflow's HTML report)."""
+"""``hmogbench plot agreement|curves|over-training|grid``: the benchmark pictures as PNG files (also in the workflow's
+HTML report)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from ..registry.feature_spaces import SPACES
 
 
 def add_plot_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("plot", help="pictures: regenerated vs published, training curves, sample grids (PNG)")
+    p = sub.add_parser("plot", help="pictures: regenerated vs published, training curves, FD over training, "
+                                    "sample grids (PNG)")
     kinds = p.add_subparsers(dest="plot", required=True)
     a = kinds.add_parser("agreement", help="regenerated vs published numbers of one thesis table and space")
     a.add_argument("dataset", help=", ".join(dataset_names(in_thesis)))
@@ -25,6 +27,12 @@ def add_plot_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     c.add_argument("runs", nargs="+", help="run directories (each with losses.csv, optionally run.json)")
     c.add_argument("--out", required=True, help="output .png")
     c.set_defaults(func=cmd_plot_curves)
+    o = kinds.add_parser("over-training", help="FD (and recall, where recorded) over generator steps of one model's "
+                                               "seeds, from their over-training files")
+    o.add_argument("files", nargs="+", metavar="FILE",
+                   help="over-training JSON files, one per seed (`hmogbench evaluate --over-training-out`)")
+    o.add_argument("--out", required=True, help="output .png")
+    o.set_defaults(func=cmd_plot_over_training)
     g = kinds.add_parser("grid", help="8 x 8 grid of the first 64 samples of a uint8 .npy (N x H x W x C)")
     g.add_argument("samples", help="uint8 .npy of images (N, H, W, C)")
     g.add_argument("--title", default=None, help="title above the grid (default: none)")
@@ -48,6 +56,12 @@ def cmd_plot_agreement(args: argparse.Namespace) -> int:
 def cmd_plot_curves(args: argparse.Namespace) -> int:
     from .curves import save_curves
     print(save_curves(args.runs, _png(args.out)))
+    return 0
+
+
+def cmd_plot_over_training(args: argparse.Namespace) -> int:
+    from .over_training import save_over_training
+    print(save_over_training(args.files, _png(args.out)))
     return 0
 
 

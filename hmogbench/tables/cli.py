@@ -15,8 +15,11 @@ def add_tables_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
         description="Aggregate metrics files (from `hmogbench evaluate`, as the workflow runs it, or "
                     "`hmogbench score --precomputed`) over seeds into the two "
                     "thesis tables of DATASET, written as OUT_DIR/DATASET.tex (booktabs), .md and .diff.md (the diff "
-                    "against the thesis), and the .md files as self-contained HTML pages .html (the tables, then the "
-                    "LaTeX as text) and .diff.html.")
+                    "against the thesis: per-cell agreement with Welch p-values and Holm's verdicts, rank agreement, "
+                    "the thesis's claims with their shares of resamples over seeds and tests; docs/statistics.md), "
+                    "the .md files as self-contained HTML pages .html (the tables, then the LaTeX as text) and "
+                    ".diff.html, and the extended tables .extended.{md,tex,html} (the thesis's rows with FD, KID, 5-NN "
+                    "and precision, recall, density, coverage).")
     p.add_argument("dataset", help=", ".join(dataset_names(in_thesis)))
     p.add_argument("metrics", nargs="*", help="metrics JSON files (default: every file under --metrics-dir)")
     p.add_argument("--metrics-dir", default=METRICS_ROOT,

@@ -3,12 +3,16 @@
 Agreement rule (per cell, mean and std over seeds): |Δ| ≤ 2·s_pooled with
 s_pooled = sqrt((s_regen² + s_pub²) / 2) -- the difference of the two means within two pooled standard
 deviations of a single run. Only meaningful in the thesis's own feature space (thesis-inception with
-verified weights); in any other space only orderings and claims are compared.
+verified weights); in any other space only orderings and claims are compared. Beside it, the diff gives each
+cell's Welch p-value and Holm's verdict (hmogbench/tables/significance.py, docs/statistics.md).
 
 Rank agreement: Spearman's ρ with a one-sided permutation p-value (the chance that a random ordering of the
 same models agrees at least as well): exact over all n! orderings up to ``EXACT_UP_TO`` models, else
 Monte-Carlo over ``PERMUTATION_DRAWS`` orderings drawn with ``PERMUTATION_SEED``. Runs shorter than the
 authors' length (hmogbench.registry.families.default_steps) get a warning beside it.
+
+Claims (``CLAIMS``): each quotes the sentence of the thesis it tests, with its section, and is judged on the means
+(yes / no / n/a), on bootstrap resamples over seeds (the share in which it holds) and by its own test.
 """
 
 from __future__ import annotations
@@ -17,15 +21,17 @@ import itertools
 import math
 from dataclasses import dataclass
 from functools import cache
-from typing import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
 from ..models.spec import ModelSpec
 from ..registry.families import default_steps
 from ..registry.published import load_published
+from .collect import METRICS
+from .significance import (ALPHA, BOOTSTRAP_DRAWS, BOOTSTRAP_SEED, MARGIN, Numbers, Resampled, Side, holm,
+                           interval_p, kendall_trend, published_side, resamples, welch_p)
 
-Numbers = dict[str, dict[str, tuple[float, float]]]  # model -> metric -> (mean, std)
 AGREE_WITHIN = 2.0  # pooled standard deviations
 PUBLISHED_SPACE = "thesis Inception"  # the thesis's own extractor, which its published numbers come from
 PUBLISHED_NAMES = {"knn_real": "5-NN Real", "knn_fake": "5-NN Fake", "fd": "FID"}  # as the thesis heads them
@@ -72,6 +78,28 @@ def ranks(values: dict[str, float]) -> dict[str, float]:
             out[name] = (i + j) / 2 + 1
         i = j + 1
     return out
+
+
+@dataclass(frozen=True)
+class CellTest:
+    """One cell, regenerated vs published: Welch's two-sided p-value and its Holm-adjusted value over the
+    family (``cell_tests``); None: untested (a side with fewer than 2 runs, or neither side varies)."""
+
+    p: float | None
+    adjusted: float | None
+
+    @property
+    def differs(self) -> bool | None:
+        return None if self.adjusted is None else self.adjusted <= ALPHA
+
+
+def cell_tests(ours: Side, theirs: Side, models: list[str]) -> dict[tuple[str, str], CellTest]:
+    """(model, metric) -> its CellTest for every metric of ``models``; Holm's family: all tested cells given."""
+    keys = [(m, k) for m in models for k in METRICS]
+    ps = {key: welch_p(ours.summary(*key), theirs.summary(*key)) for key in keys}
+    tested = [key for key in keys if ps[key] is not None]
+    adjusted = dict(zip(tested, holm([ps[key] for key in tested])))
+    return {key: CellTest(ps[key], adjusted.get(key)) for key in keys}
 
 
 def _centred_ranks(a: dict[str, float], b: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -145,117 +173,263 @@ def length_warning(steps: dict[str, set]) -> str:
             "need not be the thesis's.")
 
 
-# ---- the thesis's claims (Sections 5.5 and 6.1), each a test on one table's numbers ----
+# ---- the thesis's claims (Sections 5.4, 5.5 and 6.1), each a test on one table's numbers ----
 
-def _family(numbers: Numbers, family: str, leaves: str) -> list[str]:
-    return [m for m in numbers if (s := ModelSpec.parse(m)).family == family and s.leaves == leaves]
+@cache
+def _spec(model: str) -> ModelSpec:
+    return ModelSpec.parse(model)
+
+
+def _family(models: Iterable[str], family: str, leaves: str) -> list[str]:
+    """The models of one family and leaf kind among ``models``, smallest first."""
+    found = [m for m in models if (s := _spec(m)).family == family and s.leaves == leaves]
+    return sorted(found, key=lambda m: _spec(m).size)
 
 
 def kind(model: str) -> str:
     """'fc', or '<family>:<leaves>' ('hme:constant', 'me:linear', 'mgan:constant', ...)."""
-    spec = ModelSpec.parse(model)
+    spec = _spec(model)
     return "fc" if spec.family == "fc" else f"{spec.family}:{spec.leaves}"
+
+
+Group = tuple[str, ...]  # models of which the best (lowest) value counts; one model: its value
+Pairs = Callable[[list[str]], list[tuple[Group, Group]]]  # from the model names present
+
+
+def _value(n: Numbers | Resampled, group: Group, metric: str):
+    """The lowest mean of ``group`` on ``metric``: a float, or (draws,) over resamples."""
+    values = [n[m][metric][0] for m in group]
+    return values[0] if len(values) == 1 else np.minimum.reduce(values)
+
+
+def _bound(relative: float, scale):
+    return relative if math.isinf(relative) or relative == 0 else relative * scale
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """For every pair (a, b) that ``pairs`` finds and every metric of ``metrics``: Δ = value(a) − value(b) lies in
+    [low·scale, high·scale], scale = the pair's mean value (``low``/``high``: 0, ±MARGIN or ±inf)."""
+
+    pairs: Pairs
+    metrics: tuple[str, ...] = ("fd",)
+    low: float = -math.inf
+    high: float = math.inf
+
+    def holds(self, n: Numbers | Resampled):
+        """None without a pair; else True / False on means, a (draws,) bool array on resamples."""
+        held, found = True, False
+        for a, b in self.pairs(list(n)):
+            for k in self.metrics:
+                va, vb = _value(n, a, k), _value(n, b, k)
+                scale = abs(va + vb) / 2
+                held = held & (_bound(self.low, scale) <= va - vb) & (va - vb <= _bound(self.high, scale))
+                found = True
+        return held if found else None
+
+    def statistic(self, side: Side) -> str:
+        """The intersection-union test of the claim: the largest of its comparisons' one-sided Welch p-values
+        (TOST where a comparison has two finite bounds; a group stands for its best model, chosen on the means,
+        the choice not corrected for); '' where a model has fewer than 2 runs."""
+        n, ps = side.numbers, []
+        for a, b in self.pairs(list(n)):
+            for k in self.metrics:
+                best_a, best_b = (min(g, key=lambda m: n[m][k][0]) for g in (a, b))
+                scale = abs(n[best_a][k][0] + n[best_b][k][0]) / 2
+                ps.append(interval_p(side.summary(best_a, k), side.summary(best_b, k), _bound(self.low, scale),
+                                     _bound(self.high, scale)))
+        if not ps or any(p is None for p in ps):
+            return ""
+        how = "TOST" if not (math.isinf(self.low) or math.isinf(self.high)) else "one-sided Welch"
+        return f"p = {max(ps):.2g} ({how}, max over {len(ps)})"
+
+
+def _steps(family: str, leaves: str) -> Pairs:
+    """(each size, the next smaller) of one family: FD may not rise from one to the next."""
+    return lambda models: [((b,), (a,)) for a, b in itertools.pairwise(_family(models, family, leaves))]
+
+
+@dataclass(frozen=True)
+class Trend:
+    """FD falls with size over one family's models: holds when it never rises from one size to the next;
+    its statistic, Kendall's τ of FD against size and the one-sided p-value of a falling trend."""
+
+    family: str
+    leaves: str
+
+    def holds(self, n: Numbers | Resampled):
+        return Comparison(_steps(self.family, self.leaves), high=0).holds(n)
+
+    def statistic(self, side: Side) -> str:
+        models = _family(side.numbers, self.family, self.leaves)
+        if len(models) < 3:
+            return ""
+        tau, p = kendall_trend([_spec(m).size for m in models], [side.numbers[m]["fd"][0] for m in models])
+        return f"τ = {tau:.2f}, one-sided p = {p:.2g} (Kendall, {len(models)} sizes)"
+
+
+@cache
+def _needed(uses: tuple[str, ...], dataset: str) -> tuple[str, ...]:
+    """The models of ``dataset``'s published tables of the kinds ``uses``."""
+    return tuple(m for m in _published_models(dataset) if kind(m) in uses)
 
 
 @dataclass(frozen=True)
 class Claim:
-    """A sentence of the thesis and how it is checked on the models of the kinds in ``uses``."""
+    """A sentence of the thesis (``quote``, verbatim, in Section ``section``), tested by ``test`` on the
+    models of the kinds in ``uses``; ``extra``: a reading beside the main ones (not the sentence's main claim)."""
 
     text: str
+    section: str
+    quote: str
     uses: tuple[str, ...]
-    source: str
     rule: str
-    check: Callable[[Numbers], bool | None]
+    test: Comparison | Trend
+    extra: bool = False
+
+    @property
+    def source(self) -> str:
+        return f"thesis {self.section}"
 
     def verdict(self, numbers: Numbers, dataset: str) -> bool | None:
         """True / False on ``numbers``; None unless every model of the thesis's tables the claim is about
         (all sizes of its kinds) is in ``numbers`` -- a claim is never judged on part of its rows."""
-        needed = [m for m in _published_models(dataset) if kind(m) in self.uses]
+        needed = _needed(self.uses, dataset)
         if not needed or any(m not in numbers for m in needed):
             return None
-        return self.check({m: numbers[m] for m in needed})
+        return bool(self.test.holds({m: numbers[m] for m in needed}))
 
 
-def _all_vs_fc(family: str, leaves: str, better: bool, metric: str = "fd") -> Callable[[Numbers], bool | None]:
-    def check(n: Numbers) -> bool | None:
-        models = _family(n, family, leaves) if family != "mixtures" else (
-            _family(n, "me", leaves) + _family(n, "hme", leaves))
-        if "FC" not in n or not models:
-            return None
-        fc = n["FC"][metric][0]
-        return all((n[m][metric][0] < fc) == better for m in models)
-    return check
+def _vs_fc(*kinds: tuple[str, str]) -> Pairs:
+    """(model, FC) for every model of the (family, leaves) ``kinds``."""
+    return lambda models: [((m,), ("FC",)) for f, leaves in kinds for m in _family(models, f, leaves)
+                           ] if "FC" in models else []
 
 
-def _linear_lower_knn(n: Numbers) -> bool | None:
-    models = _family(n, "me", "linear") + _family(n, "hme", "linear")
-    if "FC" not in n or not models:
-        return None
-    return all(n[m][k][0] < n["FC"][k][0] for m in models for k in ("knn_real", "knn_fake"))
+def _tree_vs_flat(leaves: str) -> Pairs:
+    """(HME-d, ME-2^d) with ``leaves``: a tree and the flat mixture of as many leaves (same parameters)."""
+    def pairs(models: list[str]) -> list[tuple[Group, Group]]:
+        twins = [(m, ModelSpec("me", 2 ** _spec(m).size, leaves).name) for m in _family(models, "hme", leaves)]
+        return [((a,), (b,)) for a, b in twins if b in models]
+    return pairs
 
 
-def _hme_vs_me(leaves: str) -> Callable[[Numbers], bool | None]:
-    """Every HME of depth d vs the ME with 2^d leaves (same parameter count): HME's FD no higher than
-    ME's by more than 2 pooled stds ("around the same", and HME keeps improving where ME saturates)."""
-    def check(n: Numbers) -> bool | None:
-        pairs = []
-        for m in _family(n, "hme", leaves):
-            spec = ModelSpec.parse(m)
-            twin = ModelSpec("me", 2**spec.size, leaves).name
-            if twin in n:
-                pairs.append((m, twin))
-        if not pairs:
-            return None
-        return all(n[a]["fd"][0] - n[b]["fd"][0] <= AGREE_WITHIN * pooled_std(n[a]["fd"][1], n[b]["fd"][1])
-                   for a, b in pairs)
-    return check
+def _largest_me(against: str) -> Pairs:
+    """(the largest constant ME, each smaller one) for ``against`` 'every'; (it, the best smaller) for 'best'."""
+    def pairs(models: list[str]) -> list[tuple[Group, Group]]:
+        me = _family(models, "me", "constant")
+        if len(me) < 2:
+            return []
+        return [((me[-1],), (m,)) for m in me[:-1]] if against == "every" else [((me[-1],), tuple(me[:-1]))]
+    return pairs
 
 
-def _hme_improves_with_depth(n: Numbers) -> bool | None:
-    hme = sorted(_family(n, "hme", "constant"), key=lambda m: ModelSpec.parse(m).size)
-    if len(hme) < 2:
-        return None
-    fd = [n[m]["fd"][0] for m in hme]
-    return all(b <= a for a, b in zip(fd, fd[1:]))
+def _best_megan_vs_fc(models: list[str]) -> list[tuple[Group, Group]]:
+    megan = tuple(_family(models, "megan", "constant"))
+    return [(megan, ("FC",))] if megan and "FC" in models else []
 
 
-def _largest_me_worse(n: Numbers) -> bool | None:
-    me = sorted(_family(n, "me", "constant"), key=lambda m: ModelSpec.parse(m).size)
-    if len(me) < 2:
-        return None
-    return n[me[-1]]["fd"][0] > min(n[m]["fd"][0] for m in me[:-1])
+def _me_l_vs_megan(models: list[str]) -> list[tuple[Group, Group]]:
+    """(ME-L-k, MEGAN-k) for every k both have."""
+    megan = {_spec(m).size: m for m in _family(models, "megan", "constant")}
+    return [((m,), (megan[_spec(m).size],)) for m in _family(models, "me", "linear") if _spec(m).size in megan]
 
 
-def _megan_on_par(n: Numbers) -> bool | None:
-    megan = _family(n, "megan", "constant")
-    if "FC" not in n or not megan:
-        return None
-    best = min(megan, key=lambda m: n[m]["fd"][0])
-    return n[best]["fd"][0] <= n["FC"]["fd"][0] or agrees(n[best]["fd"], n["FC"]["fd"])
-
-
+_PCT = f"{MARGIN:.0%}".replace("%", " %")
+_FC_CONSTANT, _LINEAR = ("fc", "me:constant", "hme:constant"), ("fc", "me:linear", "hme:linear")
 CLAIMS = (
-    Claim("With constant leaves, FC beats every ME and HME", ("fc", "me:constant", "hme:constant"), "thesis 6.1",
-          "FD(FC) < FD of every ME-K and HME-d", _all_vs_fc("mixtures", "constant", better=False)),
-    Claim("HME (constant) improves with depth", ("hme:constant",), "thesis 5.5",
-          "FD does not rise from HME-5 to HME-8", _hme_improves_with_depth),
-    Claim("The largest ME (constant) is worse than a smaller one", ("me:constant",), "thesis 5.5",
-          "FD(ME-256) > the best smaller ME", _largest_me_worse),
-    Claim("HME-const ≈ ME-const (or better)", ("me:constant", "hme:constant"), "thesis 5.5, 6.1",
-          "FD of every HME-d ≤ ME-2^d's + 2 pooled std", _hme_vs_me("constant")),
-    Claim("Linear mixtures beat FC on FID", ("fc", "me:linear", "hme:linear"), "thesis 5.5",
-          "every ME-L-K and HME-L-d has lower FD than FC", _all_vs_fc("mixtures", "linear", better=True)),
-    Claim("Linear mixtures lower both 5-NN accuracies", ("fc", "me:linear", "hme:linear"), "thesis 5.5",
-          "5-NN Real and Fake of every ME-L/HME-L below FC's", _linear_lower_knn),
-    Claim("HME-L ≈ ME-L (or better)", ("me:linear", "hme:linear"), "thesis 6.1",
-          "FD of every HME-L-d ≤ ME-L-2^d's + 2 pooled std", _hme_vs_me("linear")),
-    Claim("MADGAN worse than FC", ("fc", "madgan:constant"), "thesis 5.5 (not on MNIST)",
-          "every MADGAN-K has higher FD than FC", _all_vs_fc("madgan", "constant", better=False)),
-    Claim("MGAN worse than FC", ("fc", "mgan:constant"), "thesis 5.5",
-          "every MGAN-K has higher FD than FC", _all_vs_fc("mgan", "constant", better=False)),
-    Claim("MEGAN on par with FC or better", ("fc", "megan:constant"), "thesis 5.5",
-          "best MEGAN-K's FD ≤ FC's, or within 2 pooled std", _megan_on_par),
+    Claim("With constant leaves, FC beats every ME and HME", "6.1",
+          "When local generators of ME and HME are constant, the model with an FC layer performs better.",
+          _FC_CONSTANT, "FD(FC) ≤ FD of every ME-K and HME-d",
+          Comparison(_vs_fc(("me", "constant"), ("hme", "constant")), low=0)),
+    Claim("HME (constant) improves with depth", "5.4",
+          "We see that the results for HME generally gets better with the increasing complexity (in terms of "
+          "number of parameters) as expected.", ("hme:constant",),
+          "FD does not rise from one depth to the next, HME-5 to HME-8", Trend("hme", "constant")),
+    Claim("The largest ME (constant) is worse than every smaller one", "5.4",
+          "Especially the ME-256 model performs worse than other smaller ME models.", ("me:constant",),
+          "FD(ME-256) ≥ FD of ME-32, ME-64 and ME-128", Comparison(_largest_me("every"), low=0)),
+    Claim("ME (constant) saturates: its largest is no better than its best smaller one", "5.4",
+          "For ME, the results do not get better as in HME.", ("me:constant",),
+          "FD(ME-256) ≥ the best smaller ME's", Comparison(_largest_me("best"), low=0), extra=True),
+    Claim("HME-const ≈ ME-const", "5.4",
+          "The summary of qualitative metrics implies that ME and HME perform around the same.",
+          ("me:constant", "hme:constant"), f"|FD(HME-d) − FD(ME-2^d)| ≤ {_PCT} of their mean, every d",
+          Comparison(_tree_vs_flat("constant"), low=-MARGIN, high=MARGIN)),
+    Claim("Linear mixtures beat FC on FID", "5.4",
+          "First, we see that both ME-L and HME-L models outperform the baseline FC model.", _LINEAR,
+          "every ME-L-K and HME-L-d has FD ≤ FC's", Comparison(_vs_fc(("me", "linear"), ("hme", "linear")), high=0)),
+    Claim("Linear mixtures lower both 5-NN accuracies", "5.4", "Both 5-NN real and 5-NN fake accuracy drops",
+          _LINEAR, "5-NN Real and Fake of every ME-L/HME-L ≤ FC's",
+          Comparison(_vs_fc(("me", "linear"), ("hme", "linear")), ("knn_real", "knn_fake"), high=0)),
+    Claim("ME-L slightly ahead of HME-L", "5.4",
+          "When we compare ME-L and HME-L models, we see that ME slightly enjoys more from having linear experts.",
+          ("me:linear", "hme:linear"), f"0 ≤ FD(HME-L-d) − FD(ME-L-2^d) ≤ {_PCT} of their mean, every d",
+          Comparison(_tree_vs_flat("linear"), low=0, high=MARGIN)),
+    Claim("HME-L ≈ ME-L (the conclusion's \"around the same\")", "6.1",
+          "When ME and HME are compared, we see that they perform around the same.",
+          ("me:linear", "hme:linear"), f"|FD(HME-L-d) − FD(ME-L-2^d)| ≤ {_PCT} of their mean, every d",
+          Comparison(_tree_vs_flat("linear"), low=-MARGIN, high=MARGIN), extra=True),
+    Claim("MADGAN worse than FC", "5.5",
+          "From the results, we see that MADGAN and MGAN perform worse than the baseline in terms of FID score.",
+          ("fc", "madgan:constant"), "every MADGAN-K has FD ≥ FC's (the thesis: \"Only on the MNIST data set, "
+          "MADGAN performs better\")", Comparison(_vs_fc(("madgan", "constant")), low=0)),
+    Claim("MGAN worse than FC", "5.5",
+          "From the results, we see that MADGAN and MGAN perform worse than the baseline in terms of FID score.",
+          ("fc", "mgan:constant"), "every MGAN-K has FD ≥ FC's", Comparison(_vs_fc(("mgan", "constant")), low=0)),
+    Claim("MEGAN on par with FC or better", "5.5",
+          "On the other hand, we can say that MEGAN performs on par with the baseline, sometimes even better.",
+          ("fc", "megan:constant"), f"best MEGAN-K's FD ≤ FC's + {_PCT} of their mean",
+          Comparison(_best_megan_vs_fc, high=MARGIN)),
+    Claim("ME-L-k beats MEGAN-k on FID and 5-NN", "5.5",
+          "When we compare our mixture of experts formulation (ME-L-k) with MEGAN at the same complexity, we see "
+          "that our model gets better results in terms of FID scores and 5-NN accuracies.",
+          ("me:linear", "megan:constant"), "FD, 5-NN Real and 5-NN Fake of ME-L-k ≤ MEGAN-k's, every k",
+          Comparison(_me_l_vs_megan, METRICS, high=0)),
 )
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A claim on one side: its verdict on the means, the share of resamples in which it holds (None: n/a, or
+    a model with fewer than 2 runs), out of ``draws``, and its own test ('' where none)."""
+
+    verdict: bool | None
+    share: float | None
+    draws: int
+    statistic: str
+
+    def cell(self) -> str:
+        """'yes (holds in 97 %)', 'no (holds in 3 %)', 'yes (no resamples: a model has 1 run)', 'n/a'."""
+        if self.verdict is None:
+            return "n/a"
+        how = "no resamples: a model has 1 run" if self.share is None else f"holds in {self.share:.0%}"
+        return f"{yes_no(self.verdict)} ({how.replace('%', ' %')})"
+
+
+def judgements(side: Side, dataset: str, draws: int = BOOTSTRAP_DRAWS,
+               seed: int = BOOTSTRAP_SEED) -> tuple[Judgement, ...]:
+    """Every claim of CLAIMS judged on ``side``: on its means, on ``draws`` resamples of its runs (one set,
+    ``significance.resamples`` with ``seed``, shared by the claims) and by its own test."""
+    verdicts = [c.verdict(side.numbers, dataset) for c in CLAIMS]
+    models = sorted({m for c, v in zip(CLAIMS, verdicts) if v is not None for m in _needed(c.uses, dataset)})
+    samples = resamples(side, models, draws, seed) if models else {}
+    out = []
+    for claim, verdict in zip(CLAIMS, verdicts):
+        needed = _needed(claim.uses, dataset)
+        if verdict is None:
+            out.append(Judgement(None, None, draws, ""))
+            continue
+        one_run = any(side.runs[m] < 2 for m in needed)
+        held = None if one_run else float(np.mean(claim.test.holds({m: samples[m] for m in needed})))
+        out.append(Judgement(verdict, held, draws, claim.test.statistic(side.restricted(needed))))
+    return tuple(out)
+
+
+@cache
+def published_judgements(dataset: str) -> tuple[Judgement, ...]:
+    """``judgements`` of the thesis's own numbers (parametric resamples of 5 runs per model)."""
+    return judgements(published_side(published_numbers(dataset)), dataset)
 
 
 def yes_no(value: bool | None) -> str:
@@ -264,7 +438,7 @@ def yes_no(value: bool | None) -> str:
 
 def claims_summary(numbers: Numbers, dataset: str) -> str:
     """How many claims can be judged on ``numbers`` and hold, beside the thesis's own count for the same
-    claims, the others counted as n/a (never as failures): '0 of 0 judgeable claims hold here; 10 n/a (...)'."""
+    claims, the others counted as n/a (never as failures): '0 of 0 judgeable claims hold here; 13 n/a (...)'."""
     published = published_numbers(dataset)
     verdicts = [(c.verdict(numbers, dataset), c) for c in CLAIMS]
     judged = [(v, c) for v, c in verdicts if v is not None]

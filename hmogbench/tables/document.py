@@ -59,8 +59,9 @@ def _markdown(block: Block) -> str:
         return "\n".join(f"- {item}" for item in block.items)
     if isinstance(block, Preformatted):
         return f"```\n{block.text.rstrip()}\n```"
-    grid = tabulate(block.rows, headers=block.headers, tablefmt="github", disable_numparse=True,
-                    colalign=block.align)
+    rows = [[cell.replace("|", "\\|") for cell in row] for row in block.rows]  # a bare | would end the cell
+    grid = tabulate(rows, headers=[h.replace("|", "\\|") for h in block.headers], tablefmt="github",
+                    disable_numparse=True, colalign=block.align)
     return f"{block.caption}\n\n{grid}" if block.caption else grid
 
 

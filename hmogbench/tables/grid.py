@@ -1,14 +1,14 @@
 """The paper grid: which models each data set's two thesis tables hold, in the thesis's row order.
 
-Per data set (thesis 5.5): one table of constant-leaf mixtures (Tables 5.3-5.7: FC, HME-5..8,
-ME-32..256) and one of linear-leaf mixtures and competitors (Tables 5.8-5.12: FC, HME-L-2..5,
+Per data set: one table of constant-leaf mixtures (Tables 5.3-5.7, thesis 5.4: FC, HME-5..8, ME-32..256)
+and one of linear-leaf mixtures (thesis 5.4) and competitors (thesis 5.5) (Tables 5.8-5.12: FC, HME-L-2..5,
 ME-L-4..32, MADGAN, MGAN, MEGAN with 4..32 generators) -- 29 distinct models, FC in both.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from ..registry.datasets import get_dataset, thesis_dataset
 from ..registry.published import load_published
@@ -26,7 +26,7 @@ class ThesisTable:
     models: tuple[str, ...]
 
 
-@lru_cache(maxsize=None)
+@cache
 def thesis_tables(dataset: str) -> tuple[ThesisTable, ThesisTable]:
     """The (constant, linear) tables of ``dataset`` (its registry entry's numbers), rows in the thesis's order."""
     numbers = thesis_dataset(dataset).tables

@@ -4,7 +4,8 @@
 Numbers: mean ± std over seeds with two decimals (5-NN in percent), parameters as ``params.format_count``.
 A table names its feature space in the caption (with the registry's one-line description,
 hmogbench/registry/feature_spaces.py); outside the thesis's own space its metric columns carry the space too, and the
-diff compares orderings and claims only. Where a set has no more samples than the space has dimensions, the
+diff compares orderings and claims only (hmogbench/tables/significance.py and docs/statistics.md: the
+statistics beside each verdict). Where a set has no more samples than the space has dimensions, the
 caption says that the FD comes from singular covariances. In the diff every metric is labelled with its space:
 ours "FD, pixels", the thesis's "FID, thesis Inception" (``metric_label``, ``published_label``).
 """
@@ -19,11 +20,14 @@ from ..models.params import format_count, head_parameter_count
 from ..models.spec import ModelSpec
 from ..registry.datasets import get_dataset
 from ..registry.feature_spaces import get_space
-from .collect import METRICS
-from .compare import (AGREE_WITHIN, CLAIMS, PUBLISHED_NAMES, PUBLISHED_SPACE, Numbers, RankAgreement, agrees,
-                      claims_summary, pooled_std, published_numbers, rank_agreement, ranks, yes_no)
+from .collect import METRICS, STD_DDOF
+from .compare import (AGREE_WITHIN, CLAIMS, PUBLISHED_NAMES, PUBLISHED_SPACE, CellTest, Numbers, RankAgreement,
+                      agrees, cell_tests, claims_summary, judgements, pooled_std, published_judgements,
+                      published_numbers, rank_agreement, ranks, yes_no)
 from .document import Block, Heading, Paragraph, Table
 from .grid import ThesisTable, thesis_tables
+from .significance import (ALPHA, BOOTSTRAP_DRAWS, BOOTSTRAP_SEED, MARGIN, PUBLISHED_DDOF, PUBLISHED_RUNS, Side,
+                           published_side)
 
 MISSING = "--"
 
@@ -130,15 +134,27 @@ def table_block(table: ThesisTable, numbers: Numbers, space: str, fd_name: str, 
                  ("left", "right", "right", "right", "right"), f"**Table {table.number}** -- {cap}")
 
 
-def _agreement_summary(numbers: Numbers, published: Numbers, rows_run: list[str]) -> list[Block]:
-    """How many of the regenerated models and cells agree with the thesis (its own space only), and the rule."""
+def _agreement_summary(numbers: Numbers, published: Numbers, rows_run: list[str],
+                       tests: dict[tuple[str, str], CellTest]) -> list[Block]:
+    """How many of the regenerated models and cells agree with the thesis (its own space only), by the
+    2-pooled-std rule and by Welch's test with Holm's correction, and the rules."""
     row_ok = [all(agrees(numbers[r][m], published[r][m]) for m in METRICS) for r in rows_run]
     cell_ok = sum(agrees(numbers[r][m], published[r][m]) for r in rows_run for m in METRICS)
+    tested = [t for t in tests.values() if t.p is not None]
+    differ = sum(bool(t.differs) for t in tested)
     return [Paragraph(f"**{sum(row_ok)} of {len(rows_run)} regenerated models agree with the thesis in all three "
                       f"columns** ({cell_ok} of {len(rows_run) * len(METRICS)} cells); "
                       f"{len(published) - len(rows_run)} of the thesis's {len(published)} models were not run."),
             Paragraph(f"Agreement rule: |Δ| ≤ {AGREE_WITHIN:g}·s_pooled, s_pooled = √((s_regen² + s_pub²)/2), "
-                      "s = std over seeds.")]
+                      "s = std over seeds."),
+            Paragraph(f"**Welch's t-test: {differ} of {len(tested)} tested cells differ from the thesis** at "
+                      f"α = {ALPHA:g} after Holm's correction (family: the {len(tested)} tested cells of this "
+                      f"space, every regenerated model × 3 metrics, FC once; {len(tests) - len(tested)} untested: "
+                      f"a model with one seed). Two-sided, from means, stds and n: ours n = the model's seeds, "
+                      f"std ddof {STD_DDOF}; the thesis's n = {PUBLISHED_RUNS}, std assumed ddof {PUBLISHED_DDOF} "
+                      "(not stated); both turned into sample stds (ddof 1). A cell that agrees by the 2-pooled-std "
+                      "rule may still differ by Welch's test (n seeds shrink the mean's error by √n), and a "
+                      "difference Holm does not flag is no proof of agreement (docs/statistics.md).")]
 
 
 def rank_text(result: RankAgreement, space: str, fd_name: str) -> str:
@@ -151,64 +167,100 @@ def rank_text(result: RankAgreement, space: str, fd_name: str) -> str:
             f"a random ordering of the {result.n} models agrees at least as well).")
 
 
-def _claims_blocks(numbers: Numbers, published: Numbers, dataset: str) -> list[Block]:
-    rows = tuple((c.text, c.rule, c.source, yes_no(c.verdict(published, dataset)), yes_no(c.verdict(numbers, dataset)))
-                 for c in CLAIMS)
-    return [Heading("Claims", 3), Paragraph(claims_summary(numbers, dataset) + "."),
-            Table(("claim", "checked as", "where", "holds in the thesis's numbers", "holds here"), rows),
+def _claims_blocks(ours: Side, dataset: str) -> list[Block]:
+    """Each claim with the sentence it tests, judged on the thesis's numbers and on ours, each with its share of
+    resamples and its own test."""
+    rows = []
+    for claim, theirs, here in zip(CLAIMS, published_judgements(dataset), judgements(ours, dataset)):
+        name = f"{claim.text} (extra reading)" if claim.extra else claim.text
+        rows.append((name, f"{claim.section}: \"{claim.quote}\"", claim.rule, theirs.cell(), theirs.statistic,
+                     here.cell(), here.statistic))
+    headers = ("claim", "the thesis (section: sentence)", "checked as", "the thesis's numbers", "its test",
+               "here", "our test")
+    return [Heading("Claims", 3), Paragraph(claims_summary(ours.numbers, dataset) + "."), Table(headers, tuple(rows)),
             Paragraph("(n/a: not every model the claim is about was run; a claim is never judged on part of its "
-                      "rows, and an n/a is not a failure.)")]
+                      "rows, and an n/a is not a failure.)"),
+            Paragraph(f"Verdict: yes / no on the means. \"holds in 97 %\": the share of {BOOTSTRAP_DRAWS:,} "
+                      f"resamples (seed {BOOTSTRAP_SEED}) in which the claim holds -- ours: each model's seeds "
+                      f"drawn with replacement; the thesis's: {PUBLISHED_RUNS} runs per model drawn from "
+                      f"N(mean, s²), s = the printed std·√({PUBLISHED_RUNS - PUBLISHED_DDOF}/{PUBLISHED_RUNS - 1}) (its ddof assumed "
+                      f"{PUBLISHED_DDOF}). A stability measure over seeds, not a probability that the "
+                      "claim is true. Test: the largest of the claim's one-sided Welch p-values (an "
+                      "intersection-union test: p ≤ α rejects \"the claim fails\" for every comparison at once), "
+                      f"TOST for \"≈\" at the margin ±{MARGIN * 100:g} % of the pair's mean FD, Kendall's τ for a "
+                      "trend over sizes; none with one seed. Rules, assumptions and false-alarm rates: docs/statistics.md.")]
 
 
-def _row_cells(model: str, m: str, numbers: Numbers, published: Numbers, is_comparable: bool,
+def _p(value: float | None) -> str:
+    return MISSING if value is None else f"{value:.2g}"
+
+
+def _row_cells(model: str, m: str, numbers: Numbers, published: Numbers, tests: dict | None,
                rank: tuple[dict, dict]) -> list[str]:
-    """The diff's cells of one (model, metric): Δ, |Δ|/s_pooled and agreement, or the FD's ranks."""
+    """The diff's cells of one (model, metric): Δ, |Δ|/s_pooled, agreement, Welch's p, Holm's adjusted p and
+    verdict (``tests``: ``cell_tests``'s, in the thesis's space), or else the FD's ranks."""
     ours, pub = numbers.get(model, {}).get(m), published[model][m]
-    if is_comparable:
+    if tests is not None:
         if not ours:
-            return [MISSING] * 3
-        s = pooled_std(ours[1], pub[1])
+            return [MISSING] * 6
+        s, test = pooled_std(ours[1], pub[1]), tests[(model, m)]
         return [f"{ours[0] - pub[0]:+.2f}", f"{abs(ours[0] - pub[0]) / s:.1f}" if s > 0 else MISSING,
-                yes_no(agrees(ours, pub))]
+                yes_no(agrees(ours, pub)), _p(test.p), _p(test.adjusted), yes_no(test.differs)]
     if m != "fd":
         return [""]
     return [f"{rank[0][model]:g} / {rank[1][model]:g}" if ours else MISSING]
 
 
+CELL_TEST_HEADERS = ("Δ", "Δ over s_pooled", f"agree (≤ {AGREE_WITHIN:g} s_pooled)", "Welch p", "Holm p",
+                     f"differs (Holm, α = {ALPHA:g})")
+
+
 def _rows_table(table: ThesisTable, numbers: Numbers, published: Numbers, space: str, fd_name: str,
-                is_comparable: bool, rank: tuple[dict, dict]) -> Table:
-    """Per row and metric of one thesis table: regenerated beside published, each metric named with its space."""
+                tests: dict | None, rank: tuple[dict, dict]) -> Table:
+    """Per row and metric of one thesis table: regenerated beside published, each metric named with its space;
+    ``tests`` None: not the thesis's space (ranks instead of Δ and tests)."""
     rows = []
     for model in table.models:
         for m in METRICS:
             ours = numbers.get(model, {}).get(m)
             rows.append((model_label(model), f"{metric_label(m, space, fd_name)} vs {published_label(m)}",
                          fmt(*ours) if ours else MISSING, fmt(*published[model][m]),
-                         *_row_cells(model, m, numbers, published, is_comparable, rank)))
-    extra = ("Δ", "Δ over s_pooled", "agree") if is_comparable else ("rank (regenerated / published)",)
+                         *_row_cells(model, m, numbers, published, tests, rank)))
+    extra = CELL_TEST_HEADERS if tests is not None else ("rank (regenerated / published)",)
     align = ("left", "left", "right", "right") + ("right",) * len(extra)
     return Table(("Model", "metric: regenerated vs published", "regenerated", "published", *extra), tuple(rows),
                  align)
 
 
-def diff_blocks(dataset: str, space: str, fd_name: str, numbers: Numbers, is_comparable: bool, about: str,
+def models_run(dataset: str, numbers: Numbers) -> list[str]:
+    """The models of ``dataset``'s thesis tables that ``numbers`` has, sorted (FC once)."""
+    return sorted({model for t in thesis_tables(dataset) for model in t.models if model in numbers})
+
+
+def space_cell_tests(ours: Side, dataset: str) -> dict[tuple[str, str], CellTest]:
+    """``cell_tests`` of every cell of ``models_run`` against the thesis's: Holm's family is the space's cells."""
+    return cell_tests(ours, published_side(published_numbers(dataset)), models_run(dataset, ours.numbers))
+
+
+def diff_blocks(dataset: str, space: str, fd_name: str, ours: Side, is_comparable: bool, about: str,
                 warning: str = "") -> list[Block]:
-    """The diff of one space against the thesis: agreement, rank agreement (``warning``: ``length_warning``'s
-    text, beside it), claims and per-row cells."""
-    published = published_numbers(dataset)
-    rows_run = sorted({model for t in thesis_tables(dataset) for model in t.models if model in numbers})  # FC once
+    """The diff of one space against the thesis (``ours``: the space's numbers and seeds): agreement and
+    per-cell tests (the thesis's space only), rank agreement (``warning``: ``length_warning``'s text, beside
+    it), claims and per-row cells."""
+    numbers, published, rows_run = ours.numbers, published_numbers(dataset), models_run(dataset, ours.numbers)
     blocks: list[Block] = [Heading(f"{space}: {fd_name}, 5-NN"), Paragraph(about)]
-    if is_comparable:
-        blocks += _agreement_summary(numbers, published, rows_run)
+    tests = space_cell_tests(ours, dataset) if is_comparable else None
+    if tests is not None:
+        blocks += _agreement_summary(numbers, published, rows_run, tests)
     else:
-        blocks.append(Paragraph(f"Feature space {space} is not the thesis's: absolute values are **not** compared; "
-                                "only orderings and the thesis's claims are."))
+        blocks.append(Paragraph(f"Feature space {space} is not the thesis's: absolute values are **not** compared "
+                                "(no per-cell agreement and no per-cell tests); only orderings and the thesis's "
+                                "claims are."))
     ours_fd, pub_fd = ({r: n[r]["fd"][0] for r in rows_run} for n in (numbers, published))
     blocks.append(Paragraph(rank_text(rank_agreement(ours_fd, pub_fd), space, fd_name)))
     blocks += [Paragraph(f"**{warning}**")] if warning else []
-    blocks += _claims_blocks(numbers, published, dataset)
+    blocks += _claims_blocks(ours, dataset)
     for table in thesis_tables(dataset):
         blocks += [Heading(f"Table {table.number}", 3),
-                   _rows_table(table, numbers, published, space, fd_name, is_comparable,
-                               (ranks(ours_fd), ranks(pub_fd)))]
+                   _rows_table(table, numbers, published, space, fd_name, tests, (ranks(ours_fd), ranks(pub_fd)))]
     return blocks

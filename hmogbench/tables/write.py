@@ -10,12 +10,14 @@ import pandas as pd
 from ..registry.feature_spaces import get_space, in_table_order
 from ..runtime.provenance import provenance, write_text_atomic
 from ..workflow.paths import TABLE_FILES
-from .collect import STD_DDOF, aggregate, read_records
+from .collect import METRICS, STD_DDOF, aggregate, read_records, selection_note
 from .compare import claims_summary, judged_verdicts, length_warning
 from .document import Bullets, Heading, Paragraph, Preformatted, to_html, to_markdown
+from .extended import write_extended
 from .grid import thesis_tables
 from .render import (caption, comparable, diff_blocks, latex_table, rank_deficiency_note, regenerated_numbers,
-                     table_block)
+                     space_cell_tests, table_block)
+from .significance import Seeds, regenerated_side
 
 
 def _feature_dims(part) -> int | None:
@@ -24,17 +26,24 @@ def _feature_dims(part) -> int | None:
     return None if dims.isna().any() else int(dims.max())
 
 
+def seed_values(part) -> Seeds:
+    """model -> metric -> its seeds' values, (n,), from one space's records (``collect.read_records``'s rows)."""
+    return {model: {m: group[m].to_numpy(dtype=float) for m in METRICS} for model, group in part.groupby("model")}
+
+
 def _space_facts(df, agg, space: str) -> dict:
     part, agg_part = df[df.space == space], agg.xs(space, level="space")
     status = part.weights_status.iloc[0]
     seeds, steps = ", ".join(map(str, sorted(set(part.seed)))), ", ".join(sorted(set(agg_part.steps)))
     images = int(part.n_fake.min())
-    note = rank_deficiency_note(int(min(part.n_real.min(), part.n_fake.min())), _feature_dims(part))
+    smallest = int(min(part.n_real.min(), part.n_fake.min()))
+    note = " ".join(filter(None, (rank_deficiency_note(smallest, _feature_dims(part)), selection_note(part))))
     about = (f"Feature space **{space}**: {get_space(space).description}; weights {status or 'none'}. "
              f"Seeds {seeds}; generator steps {steps}; {images} images per set. {note}").rstrip()
+    numbers = regenerated_numbers(agg, space)
     return {"fd_name": part.fd_name.iloc[0], "comparable": comparable(space, status), "seeds": seeds,
-            "steps": steps, "images": images, "numbers": regenerated_numbers(agg, space), "covariance_note": note,
-            "about": about}
+            "steps": steps, "images": images, "numbers": numbers, "covariance_note": note, "about": about,
+            "side": regenerated_side(numbers, seed_values(part))}
 
 
 def _steps_by_model(df) -> dict[str, set]:
@@ -44,9 +53,14 @@ def _steps_by_model(df) -> dict[str, set]:
 
 
 def _summary_line(dataset: str, space: str, facts: dict) -> str:
-    """One space in the diff's summary: what is compared, how many models, the claims judged and n/a."""
+    """One space in the diff's summary: what is compared (with the per-cell Welch tests in the thesis's space),
+    how many models, the claims judged and n/a."""
     verdicts = judged_verdicts(facts["numbers"], dataset)
-    compared = "absolute values compared" if facts["comparable"] else "orderings and claims only"
+    compared = "orderings and claims only"
+    if facts["comparable"]:
+        tested = [t for t in space_cell_tests(facts["side"], dataset).values() if t.p is not None]
+        compared = (f"absolute values compared; Welch + Holm: {sum(bool(t.differs) for t in tested)} of "
+                    f"{len(tested)} tested cells differ")
     return (f"**{space}** ({compared}): {len(facts['numbers'])} models; {claims_summary(facts['numbers'], dataset)}."
             + (f" {verdicts}." if verdicts else ""))
 
@@ -70,7 +84,7 @@ def write_tables(dataset: str, metrics_files: list, out_dir: str | Path) -> list
                           facts["covariance_note"])
             tex.append(latex_table(table, facts["numbers"], space, facts["fd_name"], cap))
             md.append(table_block(table, facts["numbers"], space, facts["fd_name"], cap))
-        sections += diff_blocks(dataset, space, facts["fd_name"], facts["numbers"], facts["comparable"],
+        sections += diff_blocks(dataset, space, facts["fd_name"], facts["side"], facts["comparable"],
                                 facts["about"], warning)
         summary.append(_summary_line(dataset, space, facts))
     diff = [Heading(f"{dataset}: regenerated vs published", 1), stamp, *([Paragraph(f"**{warning}**")] if warning else []),
@@ -83,4 +97,4 @@ def write_tables(dataset: str, metrics_files: list, out_dir: str | Path) -> list
     paths = [Path(out_dir) / f"{dataset}.{ext}" for ext in TABLE_FILES]
     for path, ext in zip(paths, TABLE_FILES):
         write_text_atomic(path, texts[ext])
-    return paths
+    return paths + write_extended(dataset, df, agg, out_dir, stamp)  # EXTENDED_FILES, after TABLE_FILES

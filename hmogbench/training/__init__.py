@@ -13,6 +13,7 @@ Modules, one job each:
   finite        the device-side non-finite guard
   loss_log      losses.csv;  records: run.json;  files: a run directory's file names
   settings      ``LoopSettings``;  build: an image run's models from its config
+  snapshots     snapshots/step<N>.pt: the generator every ``eval_every`` steps (FD over training)
   preflight     what is checked before any set-up (``--out``, memory, a full length on a CPU)
 """
 

@@ -22,7 +22,7 @@ from .settings import LoopSettings
 
 # config keys that may change between a run and its resumption
 RESUMABLE_CHANGES = {"steps", "epochs", "checkpoint_every", "log_every", "progress_every", "device", "extra",
-                     "samples_every_checkpoint"}
+                     "samples_every_checkpoint", "eval_every"}
 
 
 class ResumeError(RuntimeError):

@@ -132,6 +132,8 @@ class TrainConfig:
     # it still has about 10 rows (every step below 20 steps): training.settings.log_interval
     progress_every: int = 100  # without a progress bar: steps between progress lines (or 60 s, if sooner)
     samples_every_checkpoint: bool = True  # each checkpoint also writes samples.png: 8 x 8 G samples, fixed z
+    eval_every: int | None = None  # G steps between generator snapshots (<run>/snapshots/step<N>.pt, also at the
+    # end) for FD over training (`hmogbench evaluate --over-training-out`); None: none (training.snapshots)
     device: str = "cpu"
     extra: dict[str, Any] = field(default_factory=dict)  # free-form provenance (not used by training)
 
@@ -173,7 +175,7 @@ class TrainConfig:
         ]
         for key in ("z_dim", "batch_size", "checkpoint_every", "progress_every"):
             checks.append((key, isinstance(getattr(self, key), int) and getattr(self, key) >= 1, "an integer >= 1"))
-        for key in ("steps", "d_steps", "log_every"):
+        for key in ("steps", "d_steps", "log_every", "eval_every"):
             value = getattr(self, key)
             checks.append((key, value is None or (isinstance(value, int) and value >= 1), "an integer >= 1 or null"))
         checks.append(("lr", self.lr > 0, "a positive number"))

@@ -8,6 +8,8 @@
                  trained (``training.records``).
   generator.pt   the final generator (state dict + config), written when the run completes.
   samples.png    image runs, at every checkpoint: 8 x 8 samples of G for a fixed z (``hmogbench.training.progress_images``).
+  snapshots/     with TrainConfig ``eval_every`` set: step<N>.pt, the generator alone (as generator.pt holds it) every
+                 ``eval_every`` G steps and at the end, for FD over training (``hmogbench.training.snapshots``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ CHECKPOINT = "checkpoint.pt"
 LOSSES = "losses.csv"
 RUN_INFO = "run.json"
 GENERATOR = "generator.pt"
+SNAPSHOTS = "snapshots"  # folder of the generator snapshots (``training.snapshots``)
 
 
 def seed_dir(out_root: str | Path, seed: int) -> Path:

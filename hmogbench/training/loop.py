@@ -8,7 +8,8 @@ same order whether it trains alone or in a group (``Replicas``: ``OneRun`` or ``
 Nothing in a step waits for the device: the training images live on it (uint8, a batch is a slice), the
 losses stay on it, and the non-finite check (``FiniteGuard``) reads its device-side record only at log steps
 and before every checkpoint. Every ``log_every`` steps: losses.csv; every ``checkpoint_every`` steps and at the
-end: checkpoint.pt and run.json (``training.files`` lists a run directory's files).
+end: checkpoint.pt and run.json; with ``eval_every`` set, every ``eval_every`` steps and at the end: a generator
+snapshot (``training.snapshots``; ``training.files`` lists a run directory's files).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .random_state import EpochSampler, RunSetup
 from .records import RunRecords
 from .replicas import Replicas
 from .settings import LoopSettings
+from .snapshots import eval_every, snapshot_due, write_snapshots
 
 Losses = dict[str, dict[str, torch.Tensor]]  # {phase ('d', 'g', 'aux'): {name: (runs,) tensor}}
 
@@ -79,6 +81,7 @@ class TrainingLoop:
         self.guard = FiniteGuard(len(runs), self.device)
         self.labels = [f"seed {run.seed}" if len(runs) > 1 else None for run in runs]
         self.fake_batch = objective.fake_batch(settings.batch_size)
+        self.eval_every = eval_every(runs)  # generator snapshots (None: none)
 
     def _resume(self) -> int | None:
         """Load the runs' checkpoints if they have them; the step resumed from, or None for a fresh start."""
@@ -174,7 +177,9 @@ class TrainingLoop:
         return self._descend(self.optimizers.aux, self.models.apply(lambda G, D, z: aux_loss(G, z), zs))
 
     def _after_step(self, end: int, log: LossLog, images: ProgressImages, report: TrainProgress) -> None:
-        """losses.csv at log steps, checkpoints at checkpoint steps (both after the finiteness check), progress."""
+        """losses.csv at log steps, generator snapshots at ``eval_every`` steps, checkpoints at checkpoint steps
+        (each after the finiteness check; a snapshot before its step's checkpoint, so that a run killed between the
+        two replays that step and writes it), progress."""
         step, settings = self.step, self.settings
         if step % settings.log_every == 0 or step == settings.steps:
             self.guard.check(self.labels)
@@ -182,6 +187,9 @@ class TrainingLoop:
                 row = {"step": step, **row}
                 log.write(i, row)
                 images.scalars(i, row)
+        if snapshot_due(step, self.eval_every, settings.steps):
+            self.guard.check(self.labels)
+            write_snapshots(step, self.models, self.runs)
         if step % settings.checkpoint_every == 0 or step == end:
             self.save_checkpoints(images)
         report.update(step, self._shown_losses)

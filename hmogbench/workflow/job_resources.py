@@ -177,19 +177,25 @@ def _feature_dim(space: str, image_size: int, channels: int) -> int:
 
 
 def evaluate_resources(*, model: str, image_size: int, channels: int, seeds: int, spaces: list[str],
-                       eval_images: int, device: str, max_threads: int | None = None) -> JobResources:
+                       eval_images: int, device: str, max_threads: int | None = None, snapshots: int = 0,
+                       over_training_space: str | None = None, over_training_images: int = 0) -> JobResources:
     """One evaluate job: per seed, ``eval_images`` samples, their features in every space and the FD/KID/5-NN
-    scores (score: 2 s + 10 s x (N / 10,000)^2 x dim / 2048, float64 on the CPU). Memory (MB): process, the
-    loaded Inception networks, one seed's float32 samples, real + fake features of every space (float32 and a
-    float64 copy), a 5-NN chunk."""
+    scores (score: 2 s + 10 s x (N / 10,000)^2 x dim / 2048, float64 on the CPU); with ``snapshots`` (FD over
+    training, config ``eval_every``), as many more scorings of ``over_training_images`` in ``over_training_space``.
+    Memory (MB): process, the loaded Inception networks, one seed's float32 samples, real + fake features of every
+    space (float32 and a float64 copy), a 5-NN chunk."""
     _, g_flops = model_flops(model, image_size, channels)
     gpu = on_gpu(device)
     g_rate = GPU_TRAIN_FLOPS if gpu else CPU_FLOPS_PER_THREAD * CPU_THREADS_COUNTED
-    per_seed = eval_images * g_flops / g_rate
-    for space in spaces:
+
+    def scoring_s(space: str, images: int) -> float:
         dim = _feature_dim(space, image_size, channels)
-        per_seed += _features_s(space, eval_images, device)
-        per_seed += 2 + 10 * (eval_images / 10_000) ** 2 * max(dim, 2048) / 2048
+        return _features_s(space, images, device) + 2 + 10 * (images / 10_000) ** 2 * max(dim, 2048) / 2048
+
+    per_seed = eval_images * g_flops / g_rate + sum(scoring_s(space, eval_images) for space in spaces)
+    if snapshots and over_training_space is not None:
+        per_seed += snapshots * (over_training_images * g_flops / g_rate
+                                 + scoring_s(over_training_space, over_training_images))
     seconds = BASE_S + 5 * len(spaces) + (60 if gpu else 0) + seeds * per_seed
     networks = sum(space != "pixels" for space in spaces)
     samples_mb = eval_images * image_size * image_size * channels * 4 / 1e6

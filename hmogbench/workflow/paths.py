@@ -29,14 +29,19 @@ REAL_FEATURES = "results/features/{space}/{dataset}/real.{ext}"  # ext: npy (fea
 FAKE_FEATURES = "results/features/{space}/{dataset}/{model}/seed{seed}.{ext}"  # kept with keep_features
 SAMPLES = "results/samples/{dataset}/{model}/seed{seed}.{ext}"  # kept with keep_samples
 GRID = "results/grids/{dataset}/{model}/seed{seed}.png"  # 8x8 samples of a run
+# FD over training (config eval_every): per seed, a JSON list of records of the run's generator snapshots, by step
+METRICS_OVER_TRAINING = "results/metrics_over_training/" + METRICS_FILE
 
 # tables, pictures, figures, toy experiments
 TABLES_ROOT = "tables"
 TABLE = TABLES_ROOT + "/{dataset}.{ext}"  # ext: one of TABLE_FILES
 # a data set's table files: the LaTeX tables, the Markdown tables and diff, and both as HTML pages (the report's)
 TABLE_FILES = ("tex", "md", "diff.md", "html", "diff.html")
+# beyond the thesis: its rows with FD, KID, 5-NN, precision, recall, density, coverage (hmogbench/tables/extended.py)
+EXTENDED_FILES = ("extended.md", "extended.tex", "extended.html")
 AGREEMENT_PLOT = "results/plots/{dataset}/table{number}-{space}.png"
 CURVES = "results/plots/{dataset}/{model}/curves.png"
+OVER_TRAINING_PLOT = "results/plots/{dataset}/{model}/over_training.png"  # FD over generator steps, all seeds
 FIGURE_DIR = "results/figures/{dataset}/{model}/seed{seed}"  # `hmogbench figures --out` of one run
 TOY_ROOT = "results/toy"
 TOY_SUMMARY = TOY_ROOT + "/summary.md"

@@ -39,6 +39,16 @@ SEEDS = [int(s) for s in config["seeds"]]
 SPACES = config["feature_spaces"]
 ON_GPU = config["device"] != "cpu"
 
+# FD over training (docs/workflow.md#fd-over-training): with eval_every set, every run keeps a generator snapshot
+# every eval_every steps and at its end, and the evaluate job scores them in one space with fewer images; null (the
+# default): none, nothing else changes. select: best makes each run's records (the tables) score its best snapshot.
+EVAL_EVERY = config["eval_every"]
+OVER_TRAINING_SPACE = config["over_training_space"] or SPACES[0]
+EVALUATED_SPACES = list(dict.fromkeys([*SPACES, OVER_TRAINING_SPACE])) if EVAL_EVERY else SPACES
+if EVAL_EVERY is None and config["select"] != "final":
+    sys.exit(f"hmogbench workflow: config key 'select' = {config['select']!r}: expected eval_every set (the best of "
+             "a run's generator snapshots is chosen), or select: final")
+
 
 onstart:
     # Snakemake never assigns devices and GPU rules hold one `gpu` resource each: on this machine run one GPU job
@@ -97,7 +107,7 @@ def train_options(wildcards):
     null (the authors' full length) passes --full-length, which a CPU run without steps needs."""
     values = {"model": wildcards.model, **run_settings(wildcards.dataset), "batch_size": config["batch_size"],
               "device": config["device"], "checkpoint_every": config["checkpoint_every"],
-              **config["train_overrides"]}
+              **({"eval_every": EVAL_EVERY} if EVAL_EVERY else {}), **config["train_overrides"]}
     if config["steps"] is not None:
         values["steps"] = config["steps"]
     values["extra"] = {"train_data": train_source(wildcards.dataset)}
@@ -153,8 +163,10 @@ KEPT_PATTERNS = {  # `hmogbench evaluate` options that also keep the samples / t
 
 
 def evaluate_options(wildcards):
-    """`hmogbench evaluate` options: each space's weights file, the opt-in speed switches, what to keep."""
-    options = [f"--weights {space}={path}" for space, path in config["inception_weights"].items() if space in SPACES]
+    """`hmogbench evaluate` options: each space's weights file, the opt-in speed switches, what to keep, and with
+    eval_every the scoring of the runs' snapshots."""
+    options = [f"--weights {space}={path}" for space, path in config["inception_weights"].items()
+               if space in EVALUATED_SPACES]
     options.append(f"--precision {config['feature_precision']} --fake-pixels {config['fake_pixels']}")
     if config["feature_channels_last"]:
         options.append("--channels-last")
@@ -162,7 +174,19 @@ def evaluate_options(wildcards):
         if config[key]:
             path = fill(pattern, dataset=wildcards.dataset, model=wildcards.model, ext="npy")  # {space}, {seed} kept
             options.append(f"{option} '{path}'")
+    if EVAL_EVERY:
+        path = fill(paths.METRICS_OVER_TRAINING, dataset=wildcards.dataset, model=wildcards.model,
+                    space=OVER_TRAINING_SPACE)  # {seed} kept
+        options.append(f"--over-training-out '{path}' --over-training-space {OVER_TRAINING_SPACE}"
+                       f" --over-training-count {config['over_training_images']} --select {config['select']}")
     return " ".join(options)
+
+
+def over_training_outputs():
+    """The evaluate job's over-training files (one per seed) with eval_every, else none."""
+    if not EVAL_EVERY:
+        return []
+    return expand(paths.METRICS_OVER_TRAINING, space=OVER_TRAINING_SPACE, seed=SEEDS, allow_missing=True)
 
 
 # --- what each job asks of the machine or the cluster (threads, mem_mb, runtime; SLURM: --cpus-per-task, --mem,
@@ -184,9 +208,13 @@ def train_job(wildcards, input=None):
 
 def evaluate_job(wildcards, input=None):
     spec = datasets.get_dataset(wildcards.dataset)
+    steps = config["steps"] or families.default_steps(wildcards.model)
+    snapshots = -(-steps // EVAL_EVERY) if EVAL_EVERY else 0  # every eval_every steps and the last
     return job_resources.evaluate_resources(
         model=wildcards.model, image_size=spec.image_size, channels=spec.channels, seeds=len(SEEDS), spaces=SPACES,
-        eval_images=config["eval_images"], device=config["device"], max_threads=config["max_threads"])
+        eval_images=config["eval_images"], device=config["device"], max_threads=config["max_threads"],
+        snapshots=snapshots, over_training_space=OVER_TRAINING_SPACE,
+        over_training_images=config["over_training_images"])
 
 
 def real_features_job(wildcards, input=None):
@@ -295,16 +323,21 @@ def curve_files(dataset):
     return expand(paths.CURVES, dataset=dataset, model=models_of(dataset))
 
 
+def over_training_plot_files(dataset):
+    """With eval_every: the FD-over-training plot of each model of a data set (all its seeds in one plot)."""
+    return expand(paths.OVER_TRAINING_PLOT, dataset=dataset, model=models_of(dataset)) if EVAL_EVERY else []
+
+
 def grid_files(dataset):
     """The 8x8 sample grid of every model and seed of a data set (written by rule evaluate)."""
     return expand(paths.GRID, dataset=dataset, model=models_of(dataset), seed=SEEDS)
 
 
 def all_picture_files():
-    """Everything the `pictures` target builds: per table data set its agreement plots, curves and sample grids, and
-    the ME/HME figures of `all_figure_files()`."""
-    return [f for d in TABLE_SETS for f in (*agreement_plot_files(d), *curve_files(d), *grid_files(d))] + \
-        all_figure_files()
+    """Everything the `pictures` target builds: per table data set its agreement plots, curves, sample grids and
+    (with eval_every) FD-over-training plots, and the ME/HME figures of `all_figure_files()`."""
+    return [f for d in TABLE_SETS for f in (*agreement_plot_files(d), *curve_files(d), *grid_files(d),
+                                            *over_training_plot_files(d))] + all_figure_files()
 
 
 def toy_figure_outputs():

@@ -2,6 +2,7 @@
 # 5-NN real/fake scores against the real test set's features (computed once per data set and space).
 # One `evaluate` job per (data set, model) covers all its seeds and spaces: each generator and feature network is
 # loaded once, the samples stay in memory (`hmogbench sample`, `features` and `score` remain for users).
+# With eval_every (common.smk), the same job also scores each run's generator snapshots: FD over training.
 
 
 rule real_features:
@@ -33,9 +34,10 @@ rule evaluate:
     input:
         generators=expand(paths.GENERATOR, seed=SEEDS, allow_missing=True),
         real=real_test,
-        real_features=expand(paths.REAL_FEATURES, space=SPACES, ext=("npy", "json"), allow_missing=True),
+        real_features=expand(paths.REAL_FEATURES, space=EVALUATED_SPACES, ext=("npy", "json"), allow_missing=True),
     output:
         metrics=expand(paths.METRICS, space=SPACES, seed=SEEDS, allow_missing=True),
+        over_training=over_training_outputs(),  # with eval_every: results/metrics_over_training/<space>/...
         grids=[report(fill(paths.GRID, seed=seed), caption="../report/grid.rst", category="{dataset}",
                       subcategory="{model}", labels={"figure": "sample grid", "model": "{model}", "seed": str(seed)})
                for seed in SEEDS],
