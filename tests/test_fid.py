@@ -204,6 +204,7 @@ def test_full_rank_2048_d_equals_pytorch_fid():
 
 
 @pytest.mark.reference
+@pytest.mark.xdist_group("fid-sets")  # one worker builds the shared features and runs their users: none waits
 def test_real_inception_features_rank_deficient_equal_pytorch_fid(fid_sets):
     """Our fid-inception features of 24 MNIST and 24 Fashion-MNIST images (conftest.py): our distance equals the
     exact value and pytorch-fid's own FID of the same folders (its features, its sqrtm). pytorch-fid's distance of

@@ -36,6 +36,7 @@ def write_folder(folder, arrays, suffixes=(".png",)):
 
 
 @pytest.mark.reference
+@pytest.mark.xdist_group("fid-sets")  # one worker builds the shared features and runs their users: none waits
 def test_fid_inception_equals_pytorch_fid_on_the_same_folders(fid_sets, capsys):
     """`hmogbench features` of a gray PNG folder and of an RGB PNG/JPEG folder, then `hmogbench score
     --precomputed`: pytorch-fid's own FID of the same folders (conftest.py's fid_sets)."""

@@ -14,6 +14,7 @@ from hmogbench.metrics.stats import EXPECTED
 
 @pytest.mark.reference
 @pytest.mark.slow  # ~20 s: 24 CPU Inception passes and a 2048-d distance
+@pytest.mark.xdist_group("fid-sets")  # one worker builds the shared features and runs their users: none waits
 def test_pytorch_fid_stats_as_real_give_pytorch_fids_fid(fid_sets, tmp_path, capsys):
     """pytorch-fid's own --save-stats file of the MNIST folder as REAL, the Fashion folder as FAKE (conftest.py):
     pytorch-fid's own FID of the two folders."""
@@ -35,6 +36,7 @@ def test_pytorch_fid_stats_as_real_give_pytorch_fids_fid(fid_sets, tmp_path, cap
 
 @pytest.mark.reference
 @pytest.mark.slow  # ~5 s: 24 CPU Inception passes
+@pytest.mark.xdist_group("fid-sets")  # one worker builds the shared features and runs their users: none waits
 def test_save_stats_writes_pytorch_fids_file(fid_sets, tmp_path, capsys):
     ours, folder, weights = tmp_path / "mnist.npz", fid_sets["folders"]["mnist"], fid_sets["weights"]
     assert main(["score", "--save-stats", str(folder), str(ours), "--weights", str(weights), "--no-progress"]) == 0
