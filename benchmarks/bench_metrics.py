@@ -126,7 +126,7 @@ def knn_figures(n: int, dims: int, device: torch.device) -> dict:
     """Seconds (wall, and this process's CPU) of the exact 5-NN on 2 x ``n`` x ``dims`` Inception-like features
     (non-negative, one distribution: ~50%), its memory and result."""
     from hmogbench.metrics import knn_score
-    from hmogbench.metrics.knn import DEFAULT_CHUNK_ELEMENTS
+    from hmogbench.metrics.distances import DEFAULT_CHUNK_ELEMENTS
 
     rng = np.random.default_rng(0)
     real = np.abs(rng.normal(0.4, 0.3, (n, dims))).astype(np.float32)

@@ -28,7 +28,7 @@ from benchmarks.lib.timing import timed
 def prdc_figures(n: int, dims: int, device: torch.device, block_elements: int | None) -> dict:
     """Seconds (wall, and this process's CPU), memory (peak RSS; peak GPU memory on CUDA; one block's distances)
     and the result of ``prdc_score`` on 2 x ``n`` x ``dims`` float32 features."""
-    from hmogbench.metrics.knn import DEFAULT_CHUNK_ELEMENTS
+    from hmogbench.metrics.distances import DEFAULT_CHUNK_ELEMENTS
     from hmogbench.metrics.prdc import prdc_score
 
     rng = np.random.default_rng(0)

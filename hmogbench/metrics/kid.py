@@ -25,6 +25,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from .distances import paired_features
+
 GRAM_ELEMENTS = {"cpu": 2 ** 26, "cuda": 2 ** 28}  # float64 entries: up to this, all inner products at once
 SUBSETS, SUBSET_SIZE = 100, 1000  # the defaults: torch-fidelity's
 MIN_SUBSET_SIZE = 10  # points per set in a subset; fewer are refused (docs/metrics.md says why 10)
@@ -69,18 +71,6 @@ def mmd2_unbiased(k_xx: torch.Tensor, k_xy: torch.Tensor, k_yy: torch.Tensor) ->
     return float(within / (m * (m - 1)) - 2 * k_xy.sum() / (m * m))
 
 
-def _validated(real: np.ndarray | torch.Tensor, fake: np.ndarray | torch.Tensor,
-               device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    real, fake = (torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x) for x in (real, fake))
-    if real.ndim != 2 or fake.ndim != 2 or real.shape[1] != fake.shape[1] or min(len(real), len(fake)) < 2:
-        raise ValueError(f"KID: expected feature sets (N, D) with the same D and N >= 2, got {tuple(real.shape)} "
-                         f"and {tuple(fake.shape)}")
-    real, fake = real.to(device, torch.float64), fake.to(device, torch.float64)
-    if not (torch.isfinite(real).all() and torch.isfinite(fake).all()):
-        raise ValueError("KID: features contain NaN or infinite values")
-    return real, fake
-
-
 def check_kid_options(subsets: int, subset_size: int) -> None:
     """ValueError unless subsets >= 1 and subset_size >= MIN_SUBSET_SIZE."""
     if subsets < 1 or subset_size < MIN_SUBSET_SIZE:
@@ -117,7 +107,7 @@ def kid_score(real: np.ndarray | torch.Tensor, fake: np.ndarray | torch.Tensor, 
     1 / D."""
     check_kid_options(subsets, subset_size)
     device = torch.device(device)
-    real, fake = _validated(real, fake, device)
+    real, fake = paired_features(real, fake, device, "KID", min_rows=2)
     m = capped_subset_size(subset_size, len(real), len(fake))
     gamma = 1.0 / real.shape[1] if gamma is None else float(gamma)
 

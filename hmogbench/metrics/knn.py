@@ -26,9 +26,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .distances import DEFAULT_CHUNK_ELEMENTS, squared_distance_blocks
+
 RULES = ("soft", "majority")
 TIE_RTOL = 1e-9
-DEFAULT_CHUNK_ELEMENTS = {"cpu": 2 ** 24, "cuda": 2 ** 27}  # float64 distance entries per chunk
 
 
 @dataclass(frozen=True)
@@ -77,11 +78,10 @@ def real_neighbour_counts(real: np.ndarray | torch.Tensor, fake: np.ndarray | to
         chunk_size = max(1, DEFAULT_CHUNK_ELEMENTS.get(device.type, 2 ** 24) // n)
 
     counts = torch.empty(n, dtype=torch.float64, device=device)
-    for start in tqdm(range(0, n, chunk_size), disable=not progress, desc=f"{k}-NN", unit="chunk"):
-        stop = min(start + chunk_size, n)
+    blocks = squared_distance_blocks(pool, pool, chunk_size)
+    for start, d2 in tqdm(blocks, total=-(-n // chunk_size), disable=not progress, desc=f"{k}-NN", unit="chunk"):
+        stop = start + len(d2)
         rows = torch.arange(stop - start, device=device)
-        d2 = pool[start:stop] @ pool.T  # squared distances, in place: |q|^2 + |x|^2 - 2 q.x
-        d2.mul_(-2).add_(norms[None, :]).add_(norms[start:stop, None]).clamp_(min=0)
         d2[rows, rows + start] = torch.inf  # leave the point itself out
         kth = d2.topk(k, dim=1, largest=False).values[:, -1:]
         tol = TIE_RTOL * (norms[start:stop, None] + kth)

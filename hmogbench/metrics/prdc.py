@@ -14,7 +14,7 @@ radius. Equal to ``prdc.compute_prdc`` (nearest_k = 5 for D/C, 3 for P/R) and to
 recall (tests/test_prdc.py).
 
 Computed in float64 with torch on any device, features centred first (on the mean of both sets), squared
-distances by the expanded formula in blocks of rows: at most ``DEFAULT_CHUNK_ELEMENTS`` (knn.py: 2^24 on CPU,
+distances by the expanded formula in blocks of rows: at most ``DEFAULT_CHUNK_ELEMENTS`` (distances.py: 2^24 on CPU,
 2^27 on CUDA) float64 distances at once (at least one row), so no full N x M matrix is ever held. Three passes:
 real x real (both real radii), fake x fake (fake radii), real x fake (all four scores).
 
@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .knn import DEFAULT_CHUNK_ELEMENTS
+from .distances import DEFAULT_CHUNK_ELEMENTS, paired_features, squared_distance_blocks
 
 K_PR, K_DC = 3, 5  # the papers' k: precision/recall (Kynkäänniemi et al.), density/coverage (Naeem et al.)
 
@@ -74,28 +74,16 @@ def check_sizes(n_real: int, n_fake: int, k_pr: int = K_PR, k_dc: int = K_DC) ->
                          f"expected at least {least} in each (k + 1 for k = {max(k_pr, k_dc)}; docs/metrics.md)")
 
 
-def _features(real, fake, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """(N, D) and (M, D) as float64 on ``device``, centred on the mean of both; one-line errors otherwise."""
-    real, fake = (torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x) for x in (real, fake))
-    if real.ndim != 2 or fake.ndim != 2 or real.shape[1] != fake.shape[1]:
-        raise ValueError(f"precision/recall/density/coverage: expected feature sets (N, D) with the same D, got "
-                         f"{tuple(real.shape)} and {tuple(fake.shape)}")
-    real, fake = real.to(device, torch.float64, copy=True), fake.to(device, torch.float64, copy=True)  # ours
-    if not (torch.isfinite(real).all() and torch.isfinite(fake).all()):
-        raise ValueError("precision/recall/density/coverage: features contain NaN or infinite values")
+def _centred(real, fake, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N, D) and (M, D) as float64 copies on ``device``, centred on the mean of both; one-line errors otherwise."""
+    real, fake = paired_features(real, fake, device, "precision/recall/density/coverage", copy=True)
     centre = (real.sum(dim=0) + fake.sum(dim=0)) / (len(real) + len(fake))
     return real.sub_(centre), fake.sub_(centre)
 
 
 def _blocks(rows: torch.Tensor, cols: torch.Tensor, block_elements: int):
-    """(start, squared distances (b, len(cols))) for consecutive blocks of ``rows``, b * len(cols) <=
-    block_elements (b >= 1)."""
-    row_norms, col_norms = (rows * rows).sum(dim=1), (cols * cols).sum(dim=1)
-    step = max(1, block_elements // len(cols))
-    for start in range(0, len(rows), step):
-        d2 = rows[start:start + step] @ cols.T  # |a|^2 + |b|^2 - 2 a.b, in place
-        d2.mul_(-2).add_(col_norms[None, :]).add_(row_norms[start:start + step, None]).clamp_(min=0)
-        yield start, d2
+    """``squared_distance_blocks`` with as many rows per block as ``block_elements`` distances allow (>= 1)."""
+    return squared_distance_blocks(rows, cols, max(1, block_elements // len(cols)))
 
 
 def kth_neighbour_radii(x: torch.Tensor, ks: tuple[int, ...], block_elements: int) -> list[torch.Tensor]:
@@ -119,7 +107,7 @@ def prdc_score(real: np.ndarray | torch.Tensor, fake: np.ndarray | torch.Tensor,
     check_sizes(len(real), len(fake), k_pr, k_dc)
     device = torch.device(device)
     block = block_elements or DEFAULT_CHUNK_ELEMENTS.get(device.type, DEFAULT_CHUNK_ELEMENTS["cpu"])
-    x, y = _features(real, fake, device)
+    x, y = _centred(real, fake, device)
     r_pr, r_dc = kth_neighbour_radii(x, (k_pr, k_dc), block)
     (f_pr,) = kth_neighbour_radii(y, (k_pr,), block)
     recall = torch.zeros(len(x), dtype=torch.bool, device=device)
