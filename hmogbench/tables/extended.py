@@ -20,7 +20,7 @@ from ..workflow.paths import EXTENDED_FILES
 from .collect import EXTENDED, selection_note
 from .document import Block, Heading, Paragraph, Table, to_html, to_markdown
 from .grid import ThesisTable, thesis_tables
-from .render import MISSING, _latex_escape, model_label
+from .render import MISSING, booktabs, model_label
 
 DECIMALS = {"fd": 2, "kid": 4, "knn_real": 2, "knn_fake": 2, "precision": 3, "recall": 3, "density": 3,
             "coverage": 3}
@@ -59,18 +59,6 @@ def extended_caption(table: ThesisTable, space: str, fd_name: str, seeds: str, s
             f"fake images. '--': not run, or records without the metric." + (f" {note}" if note else ""))
 
 
-def _latex(table: ThesisTable, headers: list[str], rows: list[list[str]], cap: str, space: str) -> str:
-    """A booktabs ``table`` environment of one extended table (needs ``\\usepackage{booktabs}``)."""
-    def line(cells):
-        return " & ".join(_latex_escape(c) for c in cells) + r" \\"
-
-    label = f"tab:hmogbench-{table.dataset}-{table.number}-{space}-extended"
-    return "\n".join([r"\begin{table}[htbp]", r"\centering", r"\small", rf"\caption{{{_latex_escape(cap)}}}",
-                      rf"\label{{{label}}}", r"\begin{tabular}{l" + "c" * len(EXTENDED) + "}", r"\toprule",
-                      line(headers), r"\midrule", *map(line, rows), r"\bottomrule", r"\end{tabular}", r"\end{table}",
-                      ""])
-
-
 def _space_tables(dataset: str, df: pd.DataFrame, agg: pd.DataFrame, space: str) -> tuple[list[Block], list[str]]:
     """One space's blocks (heading, then per thesis table its caption and rows) and LaTeX tables."""
     part, fd_name = df[df.space == space], df[df.space == space].fd_name.iloc[0]
@@ -86,7 +74,8 @@ def _space_tables(dataset: str, df: pd.DataFrame, agg: pd.DataFrame, space: str)
         cap = extended_caption(table, space, fd_name, seeds, steps, int(part.n_fake.min()), selection_note(part))
         blocks.append(Table(tuple(headers), tuple(map(tuple, rows)), ("left",) + ("right",) * len(EXTENDED),
                             f"**Extended Table {table.number}** -- {cap}"))
-        tex.append(_latex(table, headers, rows, cap, space))
+        tex.append(booktabs(headers, rows, cap, f"tab:hmogbench-{table.dataset}-{table.number}-{space}-extended",
+                            "l" + "c" * len(EXTENDED), small=True))
     return blocks, tex
 
 

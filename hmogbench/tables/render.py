@@ -117,15 +117,23 @@ def _latex_escape(text: str) -> str:
     return text.replace("\x00", r"\textbackslash{}").replace("±", r"$\pm$").replace("≤", r"$\leq$")
 
 
+def booktabs(headers: list[str], rows: list[list[str]], cap: str, label: str, colspec: str,
+             small: bool = False) -> str:
+    """A booktabs ``table`` environment (needs ``\\usepackage{booktabs}``), every cell and the caption escaped;
+    ``small``: in ``\\small`` type; ends with a newline."""
+    def line(cells: list[str]) -> str:
+        return " & ".join(_latex_escape(c) for c in cells) + r" \\"
+
+    return "\n".join([r"\begin{table}[htbp]", r"\centering", *([r"\small"] if small else []),
+                      rf"\caption{{{_latex_escape(cap)}}}", rf"\label{{{label}}}", rf"\begin{{tabular}}{{{colspec}}}",
+                      r"\toprule", line(headers), r"\midrule", *map(line, rows), r"\bottomrule", r"\end{tabular}",
+                      r"\end{table}", ""])
+
+
 def latex_table(table: ThesisTable, numbers: Numbers, space: str, fd_name: str, cap: str) -> str:
-    """A booktabs ``table`` environment (needs ``\\usepackage{booktabs}``)."""
-    head = " & ".join(_latex_escape(c) for c in column_names(space, fd_name)) + r" \\"
-    body = "\n".join(" & ".join(_latex_escape(c) for c in row) + r" \\" for row in table_rows(table, numbers))
-    label = f"tab:hmogbench-{table.dataset}-{table.number}-{space}"
-    return "\n".join([
-        r"\begin{table}[htbp]", r"\centering", rf"\caption{{{_latex_escape(cap)}}}", rf"\label{{{label}}}",
-        r"\begin{tabular}{lcccr}", r"\toprule", head, r"\midrule", body, r"\bottomrule", r"\end{tabular}",
-        r"\end{table}", ""])
+    """One regenerated thesis table as a booktabs ``table`` environment."""
+    return booktabs(column_names(space, fd_name), table_rows(table, numbers), cap,
+                    f"tab:hmogbench-{table.dataset}-{table.number}-{space}", "lcccr")
 
 
 def table_block(table: ThesisTable, numbers: Numbers, space: str, fd_name: str, cap: str) -> Table:
