@@ -164,3 +164,35 @@ def add_over_training_options(p: argparse.ArgumentParser, spaces) -> None:
     p.add_argument("--select", choices=SELECT,
                    help="the generator of a run that the --out records score: final (default) or best, its "
                         "snapshot of lowest FD over training (needs --over-training-out)")
+
+
+def add_example_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "example", help="collect a small evaluated grid into a committed example folder (table, curve, grids, "
+                        "provenance)",
+        description="Collect the records of a small grid trained with eval_every (config/demo.yaml) into one "
+                    "folder: fid_over_steps.csv (a row per scored generator), README.md and index.html (the "
+                    "table, the pictures, the provenance), fid_over_steps.png, each run's 8 x 8 sample grid and "
+                    "provenance.json. The workflow's `demo` target runs it.")
+    p.add_argument("--over-training", nargs="+", required=True, metavar="FILE",
+                   help="over-training files, one per run (`hmogbench evaluate --over-training-out`)")
+    p.add_argument("--metrics", nargs="+", required=True, metavar="FILE",
+                   help="the runs' final metrics files, every space (`hmogbench evaluate --out`)")
+    p.add_argument("--grids", nargs="+", required=True, metavar="PNG",
+                   help="the runs' sample grids, results/grids/<set>/<model>/seed<N>.png")
+    p.add_argument("--runs", nargs="+", required=True, metavar="DIR", help="the run directories (with run.json)")
+    p.add_argument("--configs", nargs="+", required=True, metavar="FILE", help="the workflow config files used")
+    p.add_argument("--command", required=True, help="the command that regenerates the folder (shown in it)")
+    p.add_argument("--title", required=True, help="one-line title of the example")
+    p.add_argument("--out", required=True, help="the example folder, e.g. results/examples/demo-mnist")
+    p.set_defaults(func=cmd_example)
+
+
+def cmd_example(args: argparse.Namespace) -> int:
+    from .example import ExampleInputs, write_example
+
+    inputs = ExampleInputs(args.over_training, args.metrics, args.grids, args.runs, args.configs, args.command,
+                           args.title)
+    for path in write_example(inputs, args.out):
+        print(path)
+    return 0

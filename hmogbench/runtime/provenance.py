@@ -98,14 +98,25 @@ def versions() -> dict[str, str | None]:
     }
 
 
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (else platform's processor string), e.g. 'AMD EPYC'."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def device_name(device: str | torch.device) -> str:
-    """'NVIDIA H200' for a GPU, 'cpu (x86_64, 2 threads)' for the CPU ('auto' resolved first)."""
+    """'NVIDIA H200' for a GPU, 'cpu (AMD EPYC, 2 threads)' for the CPU ('auto' resolved first)."""
     from .device import resolve_device
 
     device = resolve_device(device)
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+    return f"cpu ({cpu_model()}, {torch.get_num_threads()} threads)"
 
 
 def utc_now() -> str:
