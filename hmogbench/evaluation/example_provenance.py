@@ -22,7 +22,8 @@ def _time(text: str) -> dt.datetime:
 
 
 def run_summary(run_dir: str | Path) -> dict:
-    """The facts of one run from its run.json (a one-line error when it is missing or not complete)."""
+    """The facts of one run from its run.json (a one-line error when it is missing or not complete); ``seconds``
+    and ``seconds_per_step`` are of its last session (``session_steps`` steps: all of them unless it resumed)."""
     path = Path(run_dir) / "run.json"
     try:
         info = json.loads(path.read_text())
@@ -31,13 +32,14 @@ def run_summary(run_dir: str | Path) -> dict:
     if info.get("status") != "complete":
         raise ValueError(f"{path}: the run is {info.get('status')!r}, expected 'complete'")
     config, steps = info["config"], int(info["steps_done"])
-    seconds = info.get("seconds_this_session")
+    seconds, session_steps = info.get("seconds_this_session"), steps - int(info.get("resumed_from") or 0)
     return {"model": config["model"], "seed": config["seed"], "steps_done": steps,
+            "resumed_from": info.get("resumed_from"),
             "batch_size": config.get("batch_size"), "git_commit": info.get("git_commit"),
             "lock_sha256": (info.get("lock") or {}).get("sha256"), "device": info.get("device"),
             "torch": (info.get("versions") or {}).get("torch"), "started_utc": info.get("time_utc"),
-            "finished_utc": info.get("finished_utc"), "seconds": seconds,
-            "seconds_per_step": round(seconds / steps, 3) if seconds and steps else None,
+            "finished_utc": info.get("finished_utc"), "seconds": seconds, "session_steps": session_steps,
+            "seconds_per_step": round(seconds / session_steps, 3) if seconds and session_steps else None,
             "data": {k: (info.get("data") or {}).get(k) for k in ("name", "sha256")}}
 
 
@@ -83,8 +85,10 @@ def _duration(seconds: float | None) -> str:
 def provenance_lines(values: dict) -> list[str]:
     """The provenance in a few sentences for the README (the JSON holds everything)."""
     lines = [f"**{r['model']}** seed {r['seed']}: {r['steps_done']:,} generator steps at batch {r['batch_size']} "
-             f"on {r['device']}, {r['seconds_per_step']} s/step ({_duration(r['seconds'])}); commit "
-             f"{r['git_commit']}, torch {r['torch']}, lock sha256 {str(r['lock_sha256'])[:12]}." for r in values["runs"]]
+             f"on {r['device']}, {r['seconds_per_step']} s/step ({_duration(r['seconds'])} for "
+             f"{'its' if r['session_steps'] == r['steps_done'] else 'the last'} {r['session_steps']:,} steps); "
+             f"commit {r['git_commit']}, torch {r['torch']}, lock sha256 {str(r['lock_sha256'])[:12]}."
+             for r in values["runs"]]
     ev = values["evaluation"]
     lines.append(f"Evaluation on {', '.join(ev['devices'])}, commit {', '.join(ev['git_commits'])}. "
                  f"Wall time from the first run's start to the last score: {_duration(values['wall']['seconds'])}.")
