@@ -1,7 +1,7 @@
 """hmogbench: hierarchical mixtures of generators (Ahmetoglu and Alpaydin, thesis Tables 5.3-5.12) trained,
 scored and tabulated against the published numbers. Sub-commands: params, toy, train, sample, evaluate, data,
-score, features, tables, figures, plot (hmogbench SUBCOMMAND --help); the workflow (snakemake) runs them from raw
-data to the tables.
+score, features, tables, figures, plot, example, on-slot (hmogbench SUBCOMMAND --help); the workflow (snakemake)
+runs them from raw data to the tables.
 
 Each sub-command is defined beside its package (``<package>/cli.py``); this module only assembles them and runs
 one under the stop-signal handlers."""
@@ -16,11 +16,12 @@ import sys
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
     from .data.cli import add_data_parser
-    from .evaluation.cli import add_evaluate_parser, add_sample_parser
+    from .evaluation.cli import add_evaluate_parser, add_example_parser, add_sample_parser
     from .interpret.cli import add_figures_parser
     from .metrics.cli import add_features_parser, add_score_parser
     from .models.cli import add_params_parser
     from .pictures.cli import add_plot_parser
+    from .runtime.device_slots import add_on_slot_parser
     from .tables.cli import add_tables_parser
     from .toy.cli import add_toy_parser
     from .training.cli import add_train_parser
@@ -30,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (add_params_parser, add_toy_parser, add_train_parser, add_sample_parser, add_evaluate_parser,
                 add_data_parser, add_score_parser, add_features_parser, add_tables_parser, add_figures_parser,
-                add_plot_parser):
+                add_plot_parser, add_example_parser, add_on_slot_parser):
         add(sub)
     return parser
 

@@ -129,15 +129,16 @@ def test_grid_estimate_from_a_measured_record(tmp_path):
                             "datasets": ["celeba", "fashion-mnist", "flowers", "mnist", "utzap50k"]}
     est = grid["flop_estimate"]
     bounds = {e["precision"]: e for e in est["estimates"]}
-    assert est["headline"] == "fp32" and set(bounds) == {"fp32", "tf32"}  # the faithful precision, and TF32 named
+    assert est["headline"] == "fp32" and set(bounds) == {"fp32", "tf32", "bf16"}  # the faithful one, the opt-in ones
     assert bounds["fp32"]["train_gpu_hours"] == pytest.approx(grid["train_flops"] / est["peaks"]["fp32"] / 3600)
     assert bounds["tf32"]["train_gpu_hours"] == pytest.approx(grid["train_flops"] / est["peaks"]["tf32"] / 3600)
     assert bounds["fp32"]["eval_gpu_hours"] == pytest.approx(grid["eval_flops"] / est["peaks"]["fp32"] / 3600)
     m = grid["measured_estimate"]
-    assert set(m["achieved_flops_per_s"]) == {"32px batched", "32px baseline", "64px batched", "64px baseline"}
+    rec = json.loads(stored.read_text())
+    assert set(m["achieved_flops_per_s"]) == {f"{e['model']}@{e['image_size']} {kind} fp32" for e in rec["results"]
+                                              for kind in ("baseline", "batched")}  # benchmarks.lib.rates' cases
     assert m["total_hours"] > bounds["fp32"]["total_gpu_hours"]  # a CPU is slower than an H100's peak
 
-    rec = json.loads(stored.read_text())
     no_baseline = tmp_path / "train_batched_only.json"  # the competitors are never batched: they need the baseline
     no_baseline.write_text(json.dumps({**rec, "results": [
         {**e, "variants": {k: v for k, v in e["variants"].items() if k != "baseline"}} for e in rec["results"]]}))

@@ -54,7 +54,8 @@ def _synthetic_grid(tmp_path: Path) -> ExampleInputs:
         run.joinpath("run.json").write_text(json.dumps({
             "status": "complete", "steps_done": 30, "seconds_this_session": 60.0, "git_commit": "abc123",
             "lock": {"sha256": "f" * 64}, "device": "cpu (test, 2 threads)", "versions": {"torch": "2.x"},
-            "time_utc": "2026-12-07T10:00:00+00:00", "config": {"model": model, "seed": 7, "batch_size": 128}}))
+            "time_utc": "2026-12-07T10:00:00+00:00", "config": {"model": model, "seed": 7, "batch_size": 128},
+            "resumed_from": 10 if model == "HME-5" else None}))  # HME-5's last session: steps 10 -> 30
         files["runs"].append(str(run))
     config = tmp_path / "demo.yaml"
     config.write_text("steps: 30\n")
@@ -76,7 +77,8 @@ def test_example_collects_rows_table_curve_grids_and_provenance(tmp_path):
     assert "![samples_HME-5_seed7.png](samples_HME-5_seed7.png)" in readme
     provenance = json.loads((out / "provenance.json").read_text())
     assert set(REQUIRED) <= set(provenance)
-    assert provenance["runs"][0]["seconds_per_step"] == 2.0 and provenance["wall"]["seconds"] == 59 * 60
+    assert [r["seconds_per_step"] for r in provenance["runs"]] == [2.0, 3.0]  # 60 s over 30 steps, over 20
+    assert provenance["wall"]["seconds"] == 59 * 60
 
 
 def test_example_refuses_an_unfinished_run(tmp_path):

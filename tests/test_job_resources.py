@@ -4,6 +4,7 @@ benchmarks/bench_job_resources.py measured, and its FLOP table agrees with hmogb
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from dataclasses import FrozenInstanceError
@@ -11,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from hmogbench.workflow import job_resources as jr
 from hmogbench.registry.datasets import get_dataset
+from hmogbench.workflow import job_resources as jr
 
 ROOT = Path(__file__).resolve().parents[1]
 MEASURED = ROOT / "results" / "bench" / "job_resources_cpu.json"
@@ -46,12 +47,37 @@ def test_smoke_grid_fits_a_2_cpu_20_gb_node(model):
 
 
 def test_paper_grid_train_asks_more_but_within_a_node():
+    """5-seed jobs up to ~4 days (MADGAN-32 at 64x64 in fp32 at 30 % of an A100's fp32 peak, x 2), one seed
+    (batch_seeds: False) within 48 h."""
     smoke = jr.train_resources(model="HME-L-2", **SMOKE_TRAIN)
     for model in ("HME-L-5", "MADGAN-32", "ME-L-32", "MEGAN-32"):
         steps = jr.default_steps(model)
         paper = jr.train_resources(**{**PAPER_TRAIN, "model": model, "steps": steps})
+        one_seed = jr.train_resources(**{**PAPER_TRAIN, "model": model, "steps": steps, "seeds": 1})
         assert paper.mem_mb > smoke.mem_mb and paper.runtime >= 10 * smoke.runtime
-        assert paper.mem_mb <= 64_000 and paper.runtime <= 48 * 60 and paper.threads == 4
+        assert paper.mem_mb <= 64_000 and paper.runtime <= 96 * 60 and paper.threads == 4
+        assert one_seed.runtime <= 48 * 60
+
+
+@pytest.mark.parametrize("precision", ["tf32", "bf16"])
+def test_gpu_runtime_shrinks_by_the_precisions_stated_speedup_and_not_on_a_cpu(precision):
+    """The FLOP part of a GPU job's time divides by ``GPU_PRECISION_SPEEDUP`` (launches and start-up do not); a
+    CPU job's time does not change; a precision not in the table is refused by name."""
+    job = {**PAPER_TRAIN, "model": "HME-L-5", "steps": 23_250}
+    step_flops, _ = jr.model_flops("HME-L-5", 64, 3)
+    flop_s = job["seeds"] * job["steps"] * step_flops / jr.GPU_TRAIN_FLOPS
+    fixed_s = jr.BASE_S + 60 + job["seeds"] * job["steps"] * jr.GPU_STEP_OVERHEAD_S
+    for device in ("cuda", "auto"):
+        fp32 = jr.train_resources(**{**job, "device": device})
+        fast = jr.train_resources(**{**job, "device": device, "precision": precision})
+        speedup = jr.GPU_PRECISION_SPEEDUP[precision]
+        assert speedup > 1 and fp32.runtime == math.ceil(jr.TIME_FACTOR * (fixed_s + flop_s) / 60)
+        assert fast.runtime == math.ceil(jr.TIME_FACTOR * (fixed_s + flop_s / speedup) / 60) < fp32.runtime
+        assert fast.mem_mb == fp32.mem_mb and fast.threads == fp32.threads
+    cpu = {**job, "device": "cpu", "steps": 200}
+    assert jr.train_resources(**cpu, precision=precision) == jr.train_resources(**cpu)
+    with pytest.raises(ValueError, match="train_precision 'fp16': expected one of fp32, tf32, bf16"):
+        jr.train_resources(**job, precision="fp16")
     ev = jr.evaluate_resources(model="HME-L-5", image_size=64, channels=3, seeds=5, eval_images=10_000,
                                spaces=["thesis-inception", "fid-inception"], device="auto")
     assert ev.mem_mb <= 64_000 and ev.runtime <= 48 * 60
@@ -107,10 +133,10 @@ def test_unknown_sizes_take_the_family_largest():
 
 def test_flop_table_agrees_with_hmogbench_flops():
     pytest.importorskip("torch")
-    from hmogbench.training.config import TrainConfig
-    from hmogbench.training.flops import inception_flops, model_flops, step_flops
     from hmogbench.models.spec import ModelSpec
     from hmogbench.tables.grid import paper_models
+    from hmogbench.training.config import TrainConfig
+    from hmogbench.training.flops import inception_flops, model_flops, step_flops
 
     assert set(jr._FLOPS) == set(paper_models("mnist")) == set(paper_models("celeba"))
     for model in jr._FLOPS:

@@ -65,7 +65,7 @@ def test_snapshots_every_eval_every_steps_and_at_the_end(trained):
     for run in runs:
         assert [step for step, _ in snapshot_files(run)] == [2, 4]
         final = load(run / "snapshots" / "step4.pt")
-        assert set(final) == {"generator", "config", "step"}  # the generator only: no D, no optimiser
+        assert set(final) == {"generator", "config", "step", "train_precision"}  # G only: no D, no optimiser
         assert final["step"] == 4 and equal(final["generator"], load(run / GENERATOR)["generator"])
     assert [s for s in range(1, 8) if snapshot_due(s, 3, 7)] == [3, 6, 7] and not snapshot_due(4, None, 4)
     with pytest.raises(ConfigError, match="'eval_every' = 0"):

@@ -8,8 +8,10 @@ after ``MARKER`` as one JSON line.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -54,33 +56,54 @@ def worker(spec: dict) -> dict:
     return time_steps(train, spec["warmup"], spec["steps"], device, barrier)
 
 
-def run_workers(specs: list[dict], folder: Path, threads: int, timeout_s: float) -> tuple[list[dict], float]:
-    """Start one worker per spec at once; their results and the wall seconds until the last one ended. If one
-    fails or ``timeout_s`` passes, the others are killed (they would wait at the barrier) and the error names
-    the failing worker's output tail."""
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL ``proc`` and every process it started (it leads its own session: ``start_new_session``)."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def run_commands(commands: list[list[str]], folder: Path, env: dict, timeout_s: float
+                 ) -> tuple[list[int], list[list[str]], float]:
+    """Start every command at once from the repository root, each in a session of its own, its output in
+    ``folder``/worker<i>.log; wait until all have ended, one has failed or ``timeout_s`` has passed (or this process
+    is interrupted), then kill every one still running with its process group. Returns their exit codes, output
+    lines and the wall seconds."""
     start = time.perf_counter()
-    procs = []
-    for i, spec in enumerate(specs):
-        log = open(folder / f"worker{i}.log", "w+")
-        procs.append((subprocess.Popen([sys.executable, "-m", "benchmarks.lib.processes", json.dumps(spec)],
-                                       cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, text=True), log))
-    while any(p.poll() is None for p, _ in procs):
-        late = time.perf_counter() - start > timeout_s
-        if late or any(p.poll() not in (None, 0) for p, _ in procs):
-            for p, _ in procs:
-                if p.poll() is None:
-                    p.kill()
-        time.sleep(0.05)
-    wall = time.perf_counter() - start
-    results = []
-    for i, (p, log) in enumerate(procs):
+    procs, logs = [], []
+    try:
+        for i, cmd in enumerate(commands):
+            logs.append(open(folder / f"worker{i}.log", "w+"))  # noqa: SIM115  closed below
+            procs.append(subprocess.Popen(cmd, cwd=ROOT, stdout=logs[-1], stderr=subprocess.STDOUT, env=env,
+                                          text=True, start_new_session=True))
+        while any(p.poll() is None for p in procs):
+            if time.perf_counter() - start > timeout_s or any(p.poll() not in (None, 0) for p in procs):
+                break
+            time.sleep(0.05)
+    finally:
+        for p in procs:
+            kill_group(p)
+    outputs = []
+    for log in logs:
         log.seek(0)
-        lines = log.read().splitlines()
+        outputs.append(log.read().splitlines())
         log.close()
+    return [p.returncode for p in procs], outputs, time.perf_counter() - start
+
+
+def run_workers(specs: list[dict], folder: Path, threads: int, timeout_s: float) -> tuple[list[dict], float]:
+    """One worker per spec at once (``run_commands``); their results and the wall seconds until the last one ended.
+    If one fails or ``timeout_s`` passes, the others are killed (they would wait at the barrier) and the error
+    names the failing worker's output tail."""
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    commands = [[sys.executable, "-m", "benchmarks.lib.processes", json.dumps(spec)] for spec in specs]
+    codes, outputs, wall = run_commands(commands, folder, env, timeout_s)
+    results = []
+    for i, (code, lines) in enumerate(zip(codes, outputs)):
         found = [line for line in lines if line.startswith(MARKER)]
-        if p.returncode != 0 or not found:
-            raise RuntimeError(f"worker {i} of {len(procs)} exited {p.returncode} after {wall:.0f} s (limit "
+        if code != 0 or not found:
+            raise RuntimeError(f"worker {i} of {len(specs)} exited {code} after {wall:.0f} s (limit "
                                f"{timeout_s:.0f} s): " + " | ".join(lines[-6:]))
         results.append(json.loads(found[-1][len(MARKER):]))
     return results, wall

@@ -1,4 +1,5 @@
-"""Markdown tables of the stored benchmark records (results/bench/*.json), one renderer per kind of record.
+"""Markdown tables of the stored benchmark records (results/bench/*.json), one renderer per kind of record, and of
+gpu_check's JSON lines.
 Nothing is measured here and nothing imports torch: ``benchmarks.summarise`` writes docs/performance.md from
 these, and each benchmark script prints its own record with the same renderer."""
 
@@ -181,12 +182,82 @@ def grid_table(record: dict) -> str:
         headline = " (headline)" if e["precision"] == est["headline"] else ""
         lines.append(f"| {e['precision']}{headline} | {p['training']} / {p['evaluation']} | {label} | "
                      f"{e['train_gpu_hours']:.1f} | {e['eval_gpu_hours']:.2f} | {e['total_gpu_hours']:.1f} |")
-    lines += ["", *[f"{name}: {p['note']}." for name, p in est["precisions"].items()]]
-    if m:
-        lines += ["", f"From the throughput measured on {m['device']} (`{m['source']}`): training "
-                      f"{m['train_hours']:,.1f} h, evaluation {m['eval_hours']:,.2f} h ({m['eval_source']}); total "
-                      f"{m['total_hours']:,.1f} h on that device."]
-    return "\n".join(lines)
+    order = list(dict.fromkeys(e["precision"] for e in est["estimates"]))  # the record's keys are sorted
+    lines += ["", *[f"{name}: {est['precisions'][name]['note']}." for name in order]]
+    return "\n".join(lines + (measured_grid_lines(m, order) if m else []))
+
+
+def measured_grid_lines(m: dict, order: list[str]) -> list[str]:
+    """estimate_grid's hours at measured rates, one row per training precision in ``order`` (or what it did not
+    measure)."""
+    lines = ["", f"From the rates measured on {m['device']} (`{m['source']}`; each configuration at the FLOP/s of "
+                 f"its nearest measured case), evaluation {m['eval_hours']:,.2f} h ({m['eval_source']}):", "",
+             "| training precision | training h | total h | cases (configurations each timed) |", "|---|---|---|---|"]
+    for name in order:
+        h = m["precisions"][name]
+        if "missing" in h:
+            lines.append(f"| {name} | not measured: {', '.join(h['missing'])} | | |")
+            continue
+        cases = ", ".join(f"{label} ({n})" for label, n in h["configurations_per_case"].items())
+        lines.append(f"| {name} | {h['train_hours']:,.1f} | {h['total_hours']:,.1f} | {cases} |")
+    return lines
+
+
+def gpu_check_result(line: dict) -> str:
+    """One gpu_check line as the summary table's 'result' cell."""
+    f = line.get("figures") or {}
+    if line.get("skipped"):
+        return f"skipped: {line['skipped']}"
+    if not line.get("ok"):
+        err = line.get("error") or {}
+        return f"ERROR {err.get('type')}: {str(err.get('message'))[:70]}"
+    if line["name"].endswith(" done"):
+        return f"done (expected {f.get('expected_s')} s)"
+    if "sync_debug_mode" in f:
+        return f"host syncs: {f['host_syncs']} (steps {f['checked_steps']}, sync debug mode: {f['sync_debug_mode']})"
+    if "seconds_per_step" in f:
+        result = (f"{f.get('generator_steps_per_s')} steps/s, {f.get('runs_per_hour')} runs/h, "
+                  f"mem {f.get('peak_gpu_mem_gib')} GiB")
+        result += f", compile {f['compile_s_first_step']} s" if "compile_s_first_step" in f else ""
+        return result + (f", wall {f['wall_s_all']} s" if "wall_s_all" in f else "")
+    if "images_per_s" in f:
+        diff = f" (vs fp32: {f['rel_diff_vs_fp32']:.2g} relative)" if "rel_diff_vs_fp32" in f else ""
+        return f"{f['images_per_s']} img/s ({f.get('effective_precision')}){diff}"
+    seconds = f.get("seconds", f.get("frechet_distance_s", f.get("seconds_incl_statistics")))
+    return f"{seconds} s" if seconds is not None else f"{line.get('seconds')} s"
+
+
+def gpu_check_summary_table(lines: list[dict]) -> str:
+    """gpu_check: one row per line (part, measurement, result, seconds)."""
+    rows = [(line["part"], line["name"], gpu_check_result(line), line.get("seconds")) for line in lines]
+    return tabulate(rows, headers=("part", "measurement", "result", "s"), tablefmt="github")
+
+
+def _shares(f: dict | None) -> str:
+    shares = (f or {}).get("share_of_peak")
+    return "n/a" if not shares else f"{shares['fp32']:.1%} / {shares['tf32']:.2%}"
+
+
+def gpu_check_cases_table(lines: list[dict]) -> str:
+    """gpu_check: per case (model at image size, training precision), the eager run's generator steps/s, the
+    batched group's seed-steps/s, batched / eager, and the share of the fp32 / TF32 peaks each reached (the FLOP
+    lower bound over the measured time)."""
+    cases: dict[tuple, dict] = {}
+    for f in (line.get("figures") or {} for line in lines if line.get("ok")):
+        if f.get("mode") in ("eager", "vmap") and not f.get("compile_mode") and "seconds_per_step" in f:
+            cases.setdefault((f"{f['model']}@{f['image_size']}", f["precision"]), {})[f["mode"]] = f
+    if not cases:
+        return "No training case measured (eager or batched)."
+    rows = []
+    for (case, precision), m in cases.items():
+        eager, batched = m.get("eager"), m.get("vmap")
+        ratio = batched["seed_steps_per_s"] / eager["generator_steps_per_s"] if eager and batched else None
+        rows.append((case, precision, _fmt(eager and eager["generator_steps_per_s"]),
+                     _fmt(batched and batched["seed_steps_per_s"]) + (f" (x{batched['seeds']})" if batched else ""),
+                     _fmt(ratio, ".2f"), _shares(eager), _shares(batched)))
+    return tabulate(rows, tablefmt="github", headers=(
+        "case", "precision", "eager steps/s", "batched seed-steps/s", "batched ÷ eager",
+        "eager: share of fp32 / TF32 peak", "batched: share of fp32 / TF32 peak"))
 
 
 RENDERERS = {"train": train_table, "features": features_table, "metrics": metrics_table, "knn": metrics_table,

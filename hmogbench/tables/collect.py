@@ -2,8 +2,9 @@
 
 A record is the JSON ``hmogbench score --precomputed`` writes: the feature space, the distance's name,
 FD and k-NN percentages, KID, precision/recall/density/coverage under ``prdc``, and, under ``fake_source``, the
-sidecar of the samples (the run's TrainConfig, so its model, data set and seed). KID and P/R/D/C are NaN in a
-row whose record lacks them (written by an older hmogbench); a mean over seeds with any NaN is NaN ('--').
+sidecar of the samples (the run's TrainConfig, so its model, data set and seed; and the training precision that
+ran, fp32 in records without it). KID and P/R/D/C are NaN in a row whose record lacks them (written by an older
+hmogbench); a mean over seeds with any NaN is NaN ('--').
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..registry.feature_spaces import SPACES
+from ..training import precision
 
 METRICS = ("knn_real", "knn_fake", "fd")  # the thesis's columns: 5-NN Real, 5-NN Fake, FID (percent, percent, -)
 PRDC = ("precision", "recall", "density", "coverage")  # a record's ``prdc`` entry (metrics/prdc.py)
@@ -23,9 +25,9 @@ STD_DDOF = 0  # population std, NumPy's default (the thesis does not say which; 
 
 
 def read_record(path: str | Path) -> dict:
-    """One metrics file -> a flat row: space, fd_name, weights_status, dataset, model, seed, the ``EXTENDED``
-    metrics (KID and P/R/D/C NaN where the record lacks them), sizes (n_real, n_fake, and feature_dims, None in
-    records written before it was recorded)."""
+    """One metrics file -> a flat row: space, fd_name, weights_status, dataset, model, seed, train_precision, the
+    ``EXTENDED`` metrics (KID and P/R/D/C NaN where the record lacks them), sizes (n_real, n_fake, and feature_dims,
+    None in records written before it was recorded)."""
     path = Path(path)
     try:
         rec = json.loads(path.read_text())
@@ -34,6 +36,7 @@ def read_record(path: str | Path) -> dict:
         row = {"space": rec["features"], "fd_name": rec["fd_name"], "weights_status": weights.get("status"),
                "weights_sha256": weights.get("sha256"), "dataset": config["dataset"], "model": config["model"],
                "seed": int(config["seed"]), "steps": rec["fake_source"].get("steps_trained"),
+               "train_precision": precision.recorded(rec["fake_source"]),
                "selection": _selection(rec["fake_source"]),
                "knn_real": float(rec["knn_real_pct"]), "knn_fake": float(rec["knn_fake_pct"]),
                "fd": float(rec["fd"]), "n_real": int(rec["n_real"]), "n_fake": int(rec["n_fake"]),
@@ -77,7 +80,9 @@ def selection_note(df: pd.DataFrame) -> str:
 
 
 def read_records(paths: list[str | Path], dataset: str) -> pd.DataFrame:
-    """Rows of every file (all must be ``dataset``'s), one per (space, model, seed)."""
+    """Rows of every file (all must be ``dataset``'s, of runs trained in one precision), one per (space, model,
+    seed); outside fp32 training the distance's name says it ('FID [bf16 training]', ``precision.tag``), as it
+    says the features' precision."""
     if not paths:
         raise ValueError(f"no metrics files given for {dataset}")
     df = pd.DataFrame([read_record(p) for p in paths])
@@ -95,6 +100,10 @@ def read_records(paths: list[str | Path], dataset: str) -> pd.DataFrame:
         if group.fd_name.nunique() > 1:  # e.g. fp32 and bf16 features (the name carries the precision)
             raise ValueError(f"{space}: metrics of different distances are mixed ({sorted(group.fd_name.unique())}); "
                              f"one table takes features of one precision")
+    if df.train_precision.nunique() > 1:
+        raise ValueError(f"metrics of runs trained in different precisions are mixed "
+                         f"({', '.join(sorted(df.train_precision.unique()))}); one table takes one train_precision")
+    df["fd_name"] = df.fd_name + precision.tag(df.train_precision.iloc[0])
     return df.sort_values(["space", "model", "seed"]).reset_index(drop=True)
 
 

@@ -14,6 +14,7 @@ Modules, one job each:
   loss_log      losses.csv;  records: run.json;  files: a run directory's file names
   settings      ``LoopSettings``;  build: an image run's models from its config
   snapshots     snapshots/step<N>.pt: the generator every ``eval_every`` steps (FD over training)
+  precision     ``train_precision``: fp32 / tf32 / bf16, what ran, the autocast of the losses, its name in tables
   preflight     what is checked before any set-up (``--out``, memory, a full length on a CPU)
 """
 

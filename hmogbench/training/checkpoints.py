@@ -23,6 +23,8 @@ from .settings import LoopSettings
 # config keys that may change between a run and its resumption
 RESUMABLE_CHANGES = {"steps", "epochs", "checkpoint_every", "log_every", "progress_every", "device", "extra",
                      "samples_every_checkpoint", "eval_every"}
+# config keys added later, and what a checkpoint without them had (its run resumes when the value is that one)
+ABSENT_MEANS = {"train_precision": "fp32"}
 
 
 class ResumeError(RuntimeError):
@@ -68,7 +70,7 @@ def write_checkpoints(step: int, models: Replicas, optimizers: Optimizers, sampl
 
 def _config_differences(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
     keys = (set(saved) | set(current)) - RESUMABLE_CHANGES
-    return sorted(k for k in keys if saved.get(k) != current.get(k))
+    return sorted(k for k in keys if saved.get(k, ABSENT_MEANS.get(k)) != current.get(k, ABSENT_MEANS.get(k)))
 
 
 def read_checkpoints(runs: list[RunSetup], steps: int) -> list[dict[str, Any]] | None:

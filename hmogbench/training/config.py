@@ -13,6 +13,7 @@ published numbers) and the other behaviour is a named switch:
 * ``mgan_beta``: 1.0 (thesis code) vs 0.01 (MGAN paper's CLI default).
 * ``madgan_g_loss``: 'bce-softmax' (authors' ``nn.BCELoss`` on softmax(D)[:, 0]; its gradient vanishes
   once p_0 < ~1e-12) or 'log-softmax' (-log_softmax(D)[:, 0], the same value without saturating).
+* ``train_precision``: 'fp32' (the authors' float32) or the opt-in speed 'tf32' / 'bf16' (``training.precision``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ..models.spec import ModelSpec
 from ..registry.families import OBJECTIVES as OBJECTIVE_DEFAULTS
 from ..workflow.config_schema import INTEGER_TEXT, NUMBER_TEXT
 from .objectives import MADGAN_G_LOSSES
+from .precision import TRAIN_PRECISIONS
 
 # per objective (``hmogbench.registry.families.OBJECTIVES``, where the authors' scripts' numbers are explained)
 OBJECTIVES = tuple(OBJECTIVE_DEFAULTS)
@@ -135,6 +137,7 @@ class TrainConfig:
     eval_every: int | None = None  # G steps between generator snapshots (<run>/snapshots/step<N>.pt, also at the
     # end) for FD over training (`hmogbench evaluate --over-training-out`); None: none (training.snapshots)
     device: str = "cpu"
+    train_precision: str = "fp32"  # 'fp32' (faithful) | 'tf32' (CUDA; fp32 on a CPU) | 'bf16' (autocast): precision.py
     extra: dict[str, Any] = field(default_factory=dict)  # free-form provenance (not used by training)
 
     def __post_init__(self):
@@ -168,6 +171,7 @@ class TrainConfig:
             ("objective", self.objective is None or self.objective in OBJECTIVES, f"one of {OBJECTIVES} or null"),
             ("gp_norm", self.gp_norm in ("channel", "sample"), "'channel' or 'sample'"),
             ("madgan_g_loss", self.madgan_g_loss in MADGAN_G_LOSSES, " or ".join(map(repr, MADGAN_G_LOSSES))),
+            ("train_precision", self.train_precision in TRAIN_PRECISIONS, " or ".join(map(repr, TRAIN_PRECISIONS))),
             ("d_norm", self.d_norm in (None, "layer", "batch", "none"), "'layer', 'batch', 'none' or null"),
             ("image_size", self.image_size in (32, 64), "32 or 64"),
             ("channels", self.channels in (1, 3), "1 or 3"),

@@ -23,6 +23,7 @@ from ..data.images import to_model_range
 from ..runtime.device import prepare_device
 from ..runtime.provenance import torch_save_atomic, utc_now
 from ..runtime.stop_signals import Interrupted, deferred, requested, signal_name
+from . import precision
 from .checkpoints import Optimizers, load_checkpoints, read_checkpoints, write_checkpoints
 from .files import GENERATOR
 from .finite import FiniteGuard, NonFiniteLossError
@@ -34,7 +35,7 @@ from .random_state import EpochSampler, RunSetup
 from .records import RunRecords
 from .replicas import Replicas
 from .settings import LoopSettings
-from .snapshots import eval_every, snapshot_due, write_snapshots
+from .snapshots import eval_every, generator_file, snapshot_due, write_snapshots
 
 Losses = dict[str, dict[str, torch.Tensor]]  # {phase ('d', 'g', 'aux'): {name: (runs,) tensor}}
 
@@ -69,12 +70,13 @@ class TrainingLoop:
     def __init__(self, models: Replicas, objective: Objective, data: torch.Tensor, runs: list[RunSetup],
                  settings: LoopSettings):
         self.device = prepare_device(settings.device)  # 'auto' resolved, float32 switches set explicitly
+        self.precision = precision.resolve(settings.precision, self.device)  # what runs: run.json records it
         models.to(self.device)
         self.models, self.objective, self.runs, self.settings = models, objective, runs, settings
         self.optimizers = Optimizers.build(models, objective, settings)
         self.d_params = models.d_parameters()  # frozen for the G step, unfrozen for the critic steps
         self.samplers = [EpochSampler(len(data), settings.batch_size, run.seed, self.device) for run in runs]
-        self.records = RunRecords(runs, self.device)
+        self.records = RunRecords(runs, self.device, self.precision)
         self.resumed_at = self._resume()
         self.step = self.resumed_at or 0
         self.data = _on_device(data, self.device)
@@ -148,6 +150,12 @@ class TrainingLoop:
         return [torch.randn(self.fake_batch, self.models.z_dim, device=self.device, generator=run.noise)
                 for run in self.runs]
 
+    def _losses(self, fn: Callable, *args: list[torch.Tensor],
+                 noise: list[dict[str, torch.Tensor]] | None = None) -> dict[str, torch.Tensor]:
+        """``models.apply`` of a loss, its forwards in the run's precision (``precision.autocast``: bf16 or none)."""
+        with precision.autocast(self.precision, self.device):
+            return self.models.apply(fn, *args, noise=noise)
+
     @staticmethod
     def _descend(optimizer: torch.optim.Optimizer, out: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         optimizer.zero_grad(set_to_none=True)
@@ -163,18 +171,18 @@ class TrainingLoop:
             reals = [to_model_range(self.data[sampler.next()]) for sampler in self.samplers]
             zs = self._draw_z()
             noise = [objective.d_noise(real, run.noise) for real, run in zip(reals, self.runs)]
-            out = self._descend(self.optimizers.d, self.models.apply(objective.d_loss, reals, zs, noise=noise))
+            out = self._descend(self.optimizers.d, self._losses(objective.d_loss, reals, zs, noise=noise))
         return out
 
     def _generator_step(self) -> tuple[list[torch.Tensor], dict[str, torch.Tensor]]:
         for p in self.d_params:
             p.requires_grad_(False)
         zs = self._draw_z()
-        return zs, self._descend(self.optimizers.g, self.models.apply(self.objective.g_loss, zs))
+        return zs, self._descend(self.optimizers.g, self._losses(self.objective.g_loss, zs))
 
     def _auxiliary_step(self, zs: list[torch.Tensor]) -> dict[str, torch.Tensor]:
         aux_loss = self.objective.aux_loss
-        return self._descend(self.optimizers.aux, self.models.apply(lambda G, D, z: aux_loss(G, z), zs))
+        return self._descend(self.optimizers.aux, self._losses(lambda G, D, z: aux_loss(G, z), zs))
 
     def _after_step(self, end: int, log: LossLog, images: ProgressImages, report: TrainProgress) -> None:
         """losses.csv at log steps, generator snapshots at ``eval_every`` steps, checkpoints at checkpoint steps
@@ -189,7 +197,7 @@ class TrainingLoop:
                 images.scalars(i, row)
         if snapshot_due(step, self.eval_every, settings.steps):
             self.guard.check(self.labels)
-            write_snapshots(step, self.models, self.runs)
+            write_snapshots(step, self.models, self.runs, self.precision)
         if step % settings.checkpoint_every == 0 or step == end:
             self.save_checkpoints(images)
         report.update(step, self._shown_losses)
@@ -221,8 +229,7 @@ class TrainingLoop:
         complete = self.step == self.settings.steps
         if complete:
             for run, (g_state, _) in zip(self.runs, self.models.state_dicts()):
-                torch_save_atomic({"generator": g_state, "config": run.config, "step": self.step},
-                                  run.out_dir / GENERATOR)
+                torch_save_atomic(generator_file(g_state, run, self.step, self.precision), run.out_dir / GENERATOR)
         self.records.write(status="complete" if complete else "paused", steps_done=self.step,
                            seconds_this_session=round(time.time() - started, 3), finished_utc=utc_now())
         return self.records.infos

@@ -36,6 +36,7 @@ from torch import nn
 
 from ..models.generator import Generator
 from ..models.heads import MEGANHead, gumbel_softmax
+from .precision import full_precision
 
 
 class FunctionalModule:
@@ -77,17 +78,23 @@ def gradient_penalty(
     norm='channel': ||.|| over dim 1 only, as the authors' ``grad.norm(2, dim=1)``; for images
         (B, C, H, W) this is a norm per pixel over channels, averaged over B*H*W. For flat (B, F)
         inputs both choices coincide.
+
+    At least in float32, also inside a bf16 run's autocast (``precision.full_precision``): x_hat is cast up to
+    float32 (float64 stays) and the critic's forward, its input gradient and the double backward through it run
+    without autocast.
     """
     if alpha is None:
         alpha = penalty_alpha(real)
-    grad = input_gradient(critic, alpha * real + (1 - alpha) * fake)
-    if norm == "sample":
-        grad_norm = grad.flatten(1).norm(2, dim=1)
-    elif norm == "channel":
-        grad_norm = grad.norm(2, dim=1)
-    else:
-        raise ValueError(f"gp_norm must be 'channel' or 'sample', got {norm!r}")
-    return weight * ((grad_norm - 1) ** 2).mean()
+    with full_precision(real):
+        x_hat = alpha * real + (1 - alpha) * fake
+        grad = input_gradient(critic, x_hat.to(torch.promote_types(x_hat.dtype, torch.float32)))
+        if norm == "sample":
+            grad_norm = grad.flatten(1).norm(2, dim=1)
+        elif norm == "channel":
+            grad_norm = grad.norm(2, dim=1)
+        else:
+            raise ValueError(f"gp_norm must be 'channel' or 'sample', got {norm!r}")
+        return weight * ((grad_norm - 1) ** 2).mean()
 
 
 def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:

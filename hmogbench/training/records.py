@@ -4,9 +4,10 @@ Rewritten (atomically) at the start, at every checkpoint and at the end. "status
 paused (``stop_at``) / interrupted (a signal: SIGTERM from SLURM's time limit or scancel, SIGUSR1 or
 Ctrl-C; a checkpoint was written first; or a second Ctrl-C, mid-step) / failed (an error) / stopped (with its batched group);
 "steps_done"; "last_checkpoint" (the step of checkpoint.pt); "resumed_from"; "batch" (how it was trained);
-"data" (what it trained on: the set's name as prepared, the array's path and sha256, ``data.verify.data_record``;
-beside "config", not in it: a resume compares configs); "slurm_job_id" when run by SLURM. After a SIGKILL (out of
-memory, the end of KillWait) it still says running, as of its last checkpoint.
+"train_precision" (what the run computed in, ``precision.resolve``); "data" (what it trained on: the set's name as
+prepared, the array's path and sha256, ``data.verify.data_record``; beside "config", not in it: a resume compares
+configs); "slurm_job_id" when run by SLURM. After a SIGKILL (out of memory, the end of KillWait) it still says
+running, as of its last checkpoint.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ import torch
 
 from ..runtime.provenance import provenance, utc_now, write_json_atomic
 from .files import RUN_INFO
+from .precision import RECORD_KEY
 from .random_state import RunSetup
 
 
 class RunRecords:
     """The run.json content of every run of a loop, and its writing."""
 
-    def __init__(self, runs: list[RunSetup], device: torch.device):
+    def __init__(self, runs: list[RunSetup], device: torch.device, precision: str = "fp32"):
         self.runs = runs
         self.infos: list[dict[str, Any]] = []
         for run in runs:
@@ -32,6 +34,7 @@ class RunRecords:
             info = provenance(run.config, device)
             if run.data is not None:
                 info["data"] = run.data
+            info[RECORD_KEY] = precision
             info.update(status="running", steps_done=0, last_checkpoint=None, resumed_from=None,
                         batch=run.batch or {"batched": False}, slurm_job_id=os.environ.get("SLURM_JOB_ID"))
             self.infos.append(info)

@@ -16,6 +16,7 @@ from torch import nn
 from ..models.generator import Generator, build_generator
 from .config import TrainConfig
 from .files import GENERATOR
+from .precision import RECORD_KEY, recorded
 
 
 def generator_path(run: str | Path) -> Path:
@@ -64,16 +65,18 @@ FAKE_PIXELS = {"uint8": to_uint8, "float": to_unit_float}
 def samples_record(run: str | Path, cfg: TrainConfig, images: np.ndarray, z_seed: int, config: dict,
                    device: str | torch.device, generator_sha256: str | None = None) -> dict:
     """The sidecar of ``images`` (count, H, W, C) drawn from ``run``: the generator file and its sha256, its
-    TrainConfig, the steps it trained, the count, z's seed, the shape, the pixels' type ('uint8' or 'float',
-    ``FAKE_PIXELS``) and the provenance of ``config``.
+    TrainConfig, the steps it trained and in which precision (``precision.RECORD_KEY``: what ran; fp32 for older
+    files), the count, z's seed, the shape, the pixels' type ('uint8' or 'float', ``FAKE_PIXELS``) and the
+    provenance of ``config``.
     ``hmogbench sample`` writes it beside its .npy; ``hmogbench evaluate`` puts it in each metrics record.
     ``generator_sha256``: the generator file's, where the caller has it already (else it is computed)."""
     from ..runtime.provenance import file_digest, provenance
 
     path = generator_path(run)
     sha256 = generator_sha256 or file_digest(path, "sha256")
+    saved = torch.load(path, map_location="cpu", weights_only=False)
     return {"generator": str(path), "generator_sha256": sha256, "config": cfg.to_dict(),
-            "steps_trained": torch.load(path, map_location="cpu", weights_only=False).get("step"),
+            "steps_trained": saved.get("step"), RECORD_KEY: recorded(saved),
             "count": int(len(images)), "z_seed": z_seed, "shape": list(images.shape),
             "pixels": "uint8" if images.dtype == np.uint8 else "float", "provenance": provenance(config, device)}
 

@@ -25,6 +25,7 @@ class LoopSettings:
     log_every: int = 10
     device: str = "cpu"
     progress_every: int = 100  # without a bar: G steps between progress lines (hmogbench.training.progress)
+    precision: str = "fp32"  # train_precision: 'fp32', 'tf32' or 'bf16' (hmogbench.training.precision)
 
 
 def log_interval(steps: int, log_every: int | None) -> int:
@@ -44,4 +45,5 @@ def loop_settings(cfg: TrainConfig) -> LoopSettings:
         steps=steps, batch_size=cfg.batch_size, seed=cfg.seed, lr_g=cfg.lr, lr_d=cfg.lr_d or cfg.lr,
         betas=cfg.betas, amsgrad=cfg.amsgrad, checkpoint_every=cfg.checkpoint_every,
         log_every=log_interval(steps, cfg.log_every), device=cfg.device, progress_every=cfg.progress_every,
+        precision=cfg.train_precision,
     )

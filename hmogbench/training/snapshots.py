@@ -2,20 +2,24 @@
 
 With ``eval_every`` = E set, the loop writes ``<run>/snapshots/step<N>.pt`` after every E-th generator step and
 after the last one (N = the run's ``steps``, even where E does not divide it): the generator's state dict, the
-run's config and the step, the layout of generator.pt (``sampling.load_generator`` reads either), written
-atomically. One snapshot costs what generator.pt costs (the discriminator and the optimisers stay out: 3 to
-11 MB per MNIST model, 4.3 MB for FC). Unset (None, the default) writes none. A resumed run keeps the snapshots it
-has; the steps it replays after its last checkpoint rewrite theirs (the same weights on the CPU).
-``hmogbench evaluate --over-training-out`` scores them.
+run's config, the step and the training precision, the layout of generator.pt (``generator_file``;
+``sampling.load_generator`` reads either), written atomically. One snapshot costs what generator.pt costs (the
+discriminator and the optimisers stay out: 3 to 11 MB per MNIST model, 4.3 MB for FC). Unset (None, the default)
+writes none. A resumed run keeps the snapshots it has; the steps it replays after its last checkpoint rewrite
+theirs (the same weights on the CPU). ``hmogbench evaluate --over-training-out`` scores them.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
+
+import torch
 
 from ..runtime.provenance import torch_save_atomic
 from .files import SNAPSHOTS
+from .precision import RECORD_KEY
 from .random_state import RunSetup
 from .replicas import Replicas
 
@@ -44,8 +48,13 @@ def eval_every(runs: list[RunSetup]) -> int | None:
     return runs[0].config.get("eval_every")
 
 
-def write_snapshots(step: int, models: Replicas, runs: list[RunSetup]) -> None:
-    """Every run's generator at ``step`` into its ``snapshot_path`` (atomically)."""
+def generator_file(g_state: dict[str, torch.Tensor], run: RunSetup, step: int, precision: str) -> dict[str, Any]:
+    """What generator.pt and a snapshot hold: G's state dict, the run's config, the step and the training precision
+    that ran (``precision.resolve``)."""
+    return {"generator": g_state, "config": run.config, "step": step, RECORD_KEY: precision}
+
+
+def write_snapshots(step: int, models: Replicas, runs: list[RunSetup], precision: str) -> None:
+    """Every run's generator at ``step`` into its ``snapshot_path`` (atomically); ``precision``: what ran."""
     for run, (g_state, _) in zip(runs, models.state_dicts()):
-        torch_save_atomic({"generator": g_state, "config": run.config, "step": step},
-                          snapshot_path(run.out_dir, step))
+        torch_save_atomic(generator_file(g_state, run, step, precision), snapshot_path(run.out_dir, step))

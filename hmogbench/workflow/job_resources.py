@@ -7,11 +7,12 @@ Torch-free: the Snakefile imports it while parsing. Numbers come from two source
   torch) in ~6 s; training runs 47-85 GFLOP/s on 2 threads (1 thread: 1.5x slower), counted with
   ``hmogbench.training.flops.step_flops``; activations ~6 MB per image through the networks at 64x64 (x (size/64)^2);
   Inception v3 at 299x299 ~13 images/s.  Assumed here: 20 GFLOP/s per thread, at most 2 threads counted.
-* GPU, assumed (nothing measured): training at 10 % of an A100's dense TF32 peak (15.6 TFLOP/s), Inception
-  features at 10 % of its fp32 peak (1.95 TFLOP/s: features run fp32, TF32 off, by default) plus 0.02 s per
-  generator step of launch overhead; host memory = CPU base + 3 GB (CUDA context, libraries, pinned copies);
-  the activations live in GPU memory, not in ``mem_mb``.  Seeds of one job are timed one after another (the
-  vmap-batched mode is faster; unmeasured, so not relied on).  Conservative on purpose.
+* GPU, assumed (nothing measured): training in fp32 (the faithful default, TF32 off) at 30 % of an A100's dense
+  fp32 peak (5.85 TFLOP/s), in tf32 / bf16 (config ``train_precision``) that rate x ``GPU_PRECISION_SPEEDUP``;
+  Inception features at 10 % of its fp32 peak (1.95 TFLOP/s: features run fp32, TF32 off, by default); plus
+  0.02 s per generator step of launch overhead; host memory = CPU base + 3 GB (CUDA context, libraries, pinned
+  copies); the activations live in GPU memory, not in ``mem_mb``.  Seeds of one job are timed one after another
+  (the vmap-batched mode is faster; unmeasured, so not relied on).  Conservative on purpose.
 
 FLOPs per generator step (batch 128) and per generator forward come from ``_FLOPS`` below, precomputed with
 ``hmogbench.training.flops`` (tests/test_job_resources.py checks they still agree).  Safety: 1.5x memory, 2x time;
@@ -31,7 +32,13 @@ MEM_FACTOR, TIME_FACTOR = 1.5, 2.0
 BASE_MB, BASE_S = 1100.0, 10.0  # a job's python + torch process, its start-up
 CUDA_HOST_MB = 3000.0  # CUDA context, libraries and pinned host copies (assumed)
 CPU_FLOPS_PER_THREAD, CPU_THREADS_COUNTED = 20e9, 2
-GPU_TRAIN_FLOPS = 0.10 * 156e12  # 10 % of an A100's dense TF32 peak
+GPU_TRAIN_FLOPS = 0.30 * 19.5e12  # fp32 training: 30 % of an A100's dense fp32 (CUDA-core) peak
+# Training precision (config train_precision) -> speed-up of a GPU step's FLOP part over fp32. Assumed, not
+# measured: a quarter of the A100 datasheet's TF32 / fp32 peak ratio (156 / 19.5 = 8x) for tf32, an eighth of
+# its bf16 / fp32 ratio (312 / 19.5 = 16x) for bf16, because only the matmuls and convolutions speed up, not a
+# step's elementwise work, its launches or (bf16) its float32 gradient penalty. benchmarks/gpu_check.py's part
+# 'precision' measures the real ratios. None on a CPU (no TF32; bf16 autocast not counted on to be faster).
+GPU_PRECISION_SPEEDUP = {"fp32": 1.0, "tf32": 2.0, "bf16": 2.0}
 GPU_FEATURE_FLOPS = 0.10 * 19.5e12  # 10 % of an A100's fp32 peak
 GPU_STEP_OVERHEAD_S = 0.02  # kernel launches per generator step (critic steps included)
 ACT_MB_PER_IMAGE_64 = 6.0  # activations per image through G and D at 64x64 (measured ~5.7)
@@ -144,18 +151,28 @@ def train_images(dataset: str, size_mb: float | None = None) -> int:
     return entry.train_images
 
 
+def gpu_train_flops(precision: str) -> float:
+    """The assumed FLOP/s of GPU training in ``precision`` (fp32 | tf32 | bf16, config ``train_precision``)."""
+    if precision not in GPU_PRECISION_SPEEDUP:
+        raise ValueError(f"train_precision {precision!r}: expected one of {', '.join(GPU_PRECISION_SPEEDUP)}")
+    return GPU_TRAIN_FLOPS * GPU_PRECISION_SPEEDUP[precision]
+
+
 def train_resources(*, model: str, image_size: int, channels: int, batch_size: int, steps: int, seeds: int,
-                    device: str, train_images: int, max_threads: int | None = None) -> JobResources:
+                    device: str, train_images: int, max_threads: int | None = None, precision: str = "fp32"
+                    ) -> JobResources:
     """One train job: ``seeds`` runs of ``steps`` generator steps at ``batch_size`` on ``train_images`` images
-    of image_size x image_size x channels. Time: seeds one after another (FLOPs / the assumed rate, plus launch
-    overhead on a GPU). Memory (MB): process + 2 uint8 copies of the data, + activations of all seeds on a CPU
-    (covers vmap batching), + the CUDA host share on a GPU. Threads: 4 on a GPU (data, launches), 2 on a CPU
-    (2 threads measured 1.5x faster than 1; more not measured)."""
+    of image_size x image_size x channels, in training precision ``precision``. Time: seeds one after another
+    (FLOPs / the assumed rate of the precision on a GPU, of fp32 on a CPU, plus launch overhead on a GPU). Memory
+    (MB): process + 2 uint8 copies of the data, + activations of all seeds on a CPU (covers vmap batching), + the
+    CUDA host share on a GPU. Threads: 4 on a GPU (data, launches), 2 on a CPU (2 threads measured 1.5x faster
+    than 1; more not measured)."""
     flops128, _ = model_flops(model, image_size, channels)
     step_flops = flops128 * batch_size / 128
     data_mb = 2 * train_images * image_size * image_size * channels / 1e6
+    rate = gpu_train_flops(precision)  # checked on a CPU too: a bad value is named wherever it is given
     if on_gpu(device):
-        seconds = BASE_S + 60 + seeds * steps * (step_flops / GPU_TRAIN_FLOPS + GPU_STEP_OVERHEAD_S)
+        seconds = BASE_S + 60 + seeds * steps * (step_flops / rate + GPU_STEP_OVERHEAD_S)
         return _finish(BASE_MB + CUDA_HOST_MB + data_mb, seconds, 4, max_threads, MIN_TRAIN_MIN)
     threads = 2
     seconds = BASE_S + seeds * steps * step_flops / (CPU_FLOPS_PER_THREAD * min(threads, CPU_THREADS_COUNTED))

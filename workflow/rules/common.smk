@@ -8,6 +8,7 @@ import yaml
 from snakemake.utils import validate
 
 from hmogbench.registry import datasets, families
+from hmogbench.runtime import device_slots
 from hmogbench.workflow import job_resources, paths
 from hmogbench.workflow.config_schema import coerce as coerce_config, config_error
 from hmogbench.data.catalog import get_spec
@@ -50,13 +51,32 @@ if EVAL_EVERY is None and config["select"] != "final":
              "a run's generator snapshots is chosen), or select: final")
 
 
+# Device slots (docs/slurm-and-gpus.md#gpus): Snakemake never assigns devices, and GPU rules hold one `gpu`
+# resource each. On this machine every GPU rule's shell starts with GPU_SLOT, `hmogbench on-slot` taking a free slot
+# of config gpus x jobs_per_gpu (its CUDA_VISIBLE_DEVICES), and `gpu` is that many unless `--resources gpu=N`
+# says otherwise; no GPU visible, device cuda:N: one GPU job at a time. Empty with device cpu, in a dry run and on
+# SLURM (or another executor), where each job gets its own GPU. Set in onstart: only then is the executor known.
+GPU_SLOT = ""
+
+
+def limit_gpu_jobs(count):
+    """At most `count` jobs holding `gpu` at once on this machine. Snakemake 9 copies the resources into its
+    scheduler before onstart: registering alone would not cap anything, so the scheduler's copies are set too."""
+    workflow.register_resource("gpu", count)
+    scheduler = getattr(workflow, "scheduler", None)
+    if scheduler is not None:
+        scheduler.global_resources["gpu"] = scheduler.resources["gpu"] = count
+
+
 onstart:
-    # Snakemake never assigns devices and GPU rules hold one `gpu` resource each: on this machine run one GPU job
-    # at a time unless `--resources gpu=N` says there are N. Not on SLURM (or another executor), where each job
-    # gets its own GPU. (Here, not at parse time: only now is the executor known.)
-    if ON_GPU and workflow.local_exec and "gpu" not in workflow.global_resources:
-        workflow.register_resource("gpu", 1)
-        print("hmogbench: one GPU job at a time on this machine (--resources gpu=N with N GPUs)")
+    global GPU_SLOT
+    GPU_SLOT, slots, line = device_slots.workflow_slots(config["device"], workflow.local_exec, config["gpus"],
+                                                        config["jobs_per_gpu"])
+    registered = bool(slots) and "gpu" not in workflow.global_resources
+    if registered:
+        limit_gpu_jobs(slots)
+    if registered or GPU_SLOT:
+        print(line)
 
 
 wildcard_constraints:
@@ -110,6 +130,8 @@ def train_options(wildcards):
               **({"eval_every": EVAL_EVERY} if EVAL_EVERY else {}), **config["train_overrides"]}
     if config["steps"] is not None:
         values["steps"] = config["steps"]
+    if config["train_precision"] != "fp32":  # the faithful default passes nothing: its commands are unchanged
+        values["train_precision"] = config["train_precision"]
     values["extra"] = {"train_data": train_source(wildcards.dataset)}
     options = [shlex.quote(f"--set={key}={value}") for key, value in values.items()]
     return " ".join(options + (["--full-length"] if config["steps"] is None else []))
@@ -203,7 +225,8 @@ def train_job(wildcards, input=None):
     seeds = 1 if "seed" in wildcards.keys() else len(SEEDS)
     return job_resources.train_resources(
         model=wildcards.model, image_size=spec.image_size, channels=spec.channels, batch_size=config["batch_size"],
-        steps=steps, seeds=seeds, device=config["device"], train_images=images, max_threads=config["max_threads"])
+        steps=steps, seeds=seeds, device=config["device"], train_images=images, max_threads=config["max_threads"],
+        precision=config["train_precision"])
 
 
 def evaluate_job(wildcards, input=None):
@@ -237,7 +260,8 @@ SIZED_RULES = {"prepare_data": prepare_job, "train": train_job, "real_features":
                "evaluate": evaluate_job, "figures": figures_job}
 GPU_RULES = {"train", "real_features", "evaluate", "figures"}
 RESUMABLE_RULES = {"train", "evaluate"}  # a rerun goes on from what a stopped job kept: they get SLURM's warning
-GPU_REQUESTS = {"gpus": {"gpu": 1}, "gres": {"gres": "gpu:1"}}  # -> sbatch --gpus=1 / --gres=gpu:1
+GPU_REQUESTS = {"gpus": {"gpu": 1}, "gres": {"gres": "gpu:1"}, "shard": {"gres": "shard:1"}}  # -> sbatch --gpus=1,
+# --gres=gpu:1, --gres=shard:1
 
 
 def sized(rule, wildcards, input=None):

@@ -1,4 +1,4 @@
-# Training (thesis 5.4-5.5): every (dataset, model) of the grid, once per seed.
+# Training (thesis 5.2.2-5.2.3: architectures, hyperparameters): every (dataset, model) of the grid, once per seed.
 # Default: one job per (dataset, model) trains all seeds (`hmogbench train --seeds ...`, batched where the
 # model allows it); `batch_seeds: false` gives one job per seed (outputs, log and seeds: common.smk).
 # A re-run job resumes from checkpoints.
@@ -22,5 +22,5 @@ rule train:
     log:
         TRAIN_LOG,
     shell:
-        "exec hmogbench train --data {input} {params.options} {params.seeds} --out {params.out}"
+        "exec {GPU_SLOT}hmogbench train --data {input} {params.options} {params.seeds} --out {params.out}"
         " --no-progress > {log} 2>&1"
