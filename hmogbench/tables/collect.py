@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..registry.feature_spaces import SPACES
-from ..training import precision
+from ..registry import train_precisions as precision
 
 METRICS = ("knn_real", "knn_fake", "fd")  # the thesis's columns: 5-NN Real, 5-NN Fake, FID (percent, percent, -)
 PRDC = ("precision", "recall", "density", "coverage")  # a record's ``prdc`` entry (metrics/prdc.py)

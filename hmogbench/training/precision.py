@@ -18,22 +18,14 @@ from __future__ import annotations
 
 import contextlib
 from contextlib import AbstractContextManager
-from typing import Any
 
 import torch
 
+from ..registry.train_precisions import RECORD_KEY, TRAIN_PRECISIONS, check, recorded, tag  # noqa: F401 (re-exported)
 from ..runtime.device import set_numerics, tf32_in_effect
 
-TRAIN_PRECISIONS = ("fp32", "tf32", "bf16")  # the config key's values; fp32 the faithful default
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16}  # precisions that run the forwards under autocast
-RECORD_KEY = "train_precision"  # in run.json, generator.pt, snapshots and the samples' sidecar (``fake_source``)
 
-
-def check(precision: str) -> str:
-    """``precision`` if it is one of ``TRAIN_PRECISIONS``; else a one-line ValueError naming it."""
-    if precision not in TRAIN_PRECISIONS:
-        raise ValueError(f"train_precision {precision!r}: expected one of {', '.join(TRAIN_PRECISIONS)}")
-    return precision
 
 
 def resolve(precision: str, device: torch.device) -> str:
@@ -63,12 +55,3 @@ def full_precision(like: torch.Tensor) -> AbstractContextManager:
     kind = like.device.type
     return torch.autocast(kind, enabled=False) if torch.is_autocast_enabled(kind) else contextlib.nullcontext()
 
-
-def recorded(record: dict[str, Any] | None) -> str:
-    """The training precision a record (run.json, a generator file, ``fake_source``) holds; absent: 'fp32'."""
-    return (record or {}).get(RECORD_KEY) or "fp32"
-
-
-def tag(precision: str) -> str:
-    """What a table appends to the distance's name: '' for fp32, ' [bf16 training]' for bf16 (and tf32)."""
-    return "" if check(precision) == "fp32" else f" [{precision} training]"
