@@ -8,7 +8,6 @@ import yaml
 from snakemake.utils import validate
 
 from hmogbench.registry import datasets, families
-from hmogbench.runtime import device_slots
 from hmogbench.workflow import job_resources, paths
 from hmogbench.workflow.config_schema import coerce as coerce_config, config_error
 from hmogbench.data.catalog import get_spec
@@ -51,32 +50,13 @@ if EVAL_EVERY is None and config["select"] != "final":
              "a run's generator snapshots is chosen), or select: final")
 
 
-# Device slots (docs/slurm-and-gpus.md#gpus): Snakemake never assigns devices, and GPU rules hold one `gpu`
-# resource each. On this machine every GPU rule's shell starts with GPU_SLOT, `hmogbench on-slot` taking a free slot
-# of config gpus x jobs_per_gpu (its CUDA_VISIBLE_DEVICES), and `gpu` is that many unless `--resources gpu=N`
-# says otherwise; no GPU visible, device cuda:N: one GPU job at a time. Empty with device cpu, in a dry run and on
-# SLURM (or another executor), where each job gets its own GPU. Set in onstart: only then is the executor known.
-GPU_SLOT = ""
-
-
-def limit_gpu_jobs(count):
-    """At most `count` jobs holding `gpu` at once on this machine. Snakemake 9 copies the resources into its
-    scheduler before onstart: registering alone would not cap anything, so the scheduler's copies are set too."""
-    workflow.register_resource("gpu", count)
-    scheduler = getattr(workflow, "scheduler", None)
-    if scheduler is not None:
-        scheduler.global_resources["gpu"] = scheduler.resources["gpu"] = count
-
-
 onstart:
-    global GPU_SLOT
-    GPU_SLOT, slots, line = device_slots.workflow_slots(config["device"], workflow.local_exec, config["gpus"],
-                                                        config["jobs_per_gpu"])
-    registered = bool(slots) and "gpu" not in workflow.global_resources
-    if registered:
-        limit_gpu_jobs(slots)
-    if registered or GPU_SLOT:
-        print(line)
+    # Snakemake never assigns devices and GPU rules hold one `gpu` resource each: on this machine run one GPU job
+    # at a time unless `--resources gpu=N` says there are N. Not on SLURM (or another executor), where each job
+    # gets its own GPU. (Here, not at parse time: only now is the executor known.)
+    if ON_GPU and workflow.local_exec and "gpu" not in workflow.global_resources:
+        workflow.register_resource("gpu", 1)
+        print("hmogbench: one GPU job at a time on this machine (--resources gpu=N with N GPUs)")
 
 
 wildcard_constraints:
@@ -390,3 +370,29 @@ def check_prepared_sets():
 
 
 check_prepared_sets()
+
+
+# The demo target (rules/example.smk): its inputs, config files, title and folder.
+def example_inputs(template, **values):
+    """`template` over every table data set x model x seed of the grid (the demo needs eval_every)."""
+    if not EVAL_EVERY:
+        raise ValueError("the demo target collects FD over training: set eval_every (config/demo.yaml does)")
+    return [f for d in TABLE_SETS for f in expand(template, dataset=d, model=models_of(d), seed=SEEDS, **values)]
+
+
+def example_configs():
+    """The config files of this invocation, relative to the working directory where they lie below it."""
+    here = Path.cwd()
+    files = [Path(f).resolve() for f in workflow.configfiles]
+    return [str(f.relative_to(here)) if f.is_relative_to(here) else str(f) for f in files]
+
+
+def example_title():
+    models = ", ".join(m for d in TABLE_SETS for m in models_of(d))
+    steps = f"{config['steps']:,} generator steps" if config["steps"] else "the authors' lengths"
+    seeds = ", ".join(map(str, SEEDS))
+    return f"Demo grid: {models} on {', '.join(TABLE_SETS)}, {steps} at batch {config['batch_size']}, seed {seeds}"
+
+
+EXAMPLE_DIR = f"results/examples/{config['example']}"
+EXAMPLE_GRIDS = [f"{EXAMPLE_DIR}/samples_{m}_seed{s}.png" for d in TABLE_SETS for m in models_of(d) for s in SEEDS]

@@ -25,7 +25,7 @@ rule real_features:
     log:
         "logs/features/{space}/{dataset}/real.log",
     shell:
-        "{GPU_SLOT}hmogbench features {input} --features {wildcards.space} --limit {params.images} {params.options}"
+        "hmogbench features {input} --features {wildcards.space} --limit {params.images} {params.options}"
         " --device {params.device} --batch-size {params.batch} --out {output.features} --no-progress > {log} 2>&1"
 
 
@@ -60,7 +60,7 @@ rule evaluate:
     log:
         "logs/evaluate/{dataset}/{model}.log",
     shell:
-        "exec {GPU_SLOT}hmogbench evaluate {input.generators} --spaces {params.spaces} --count {params.images}"
+        "exec hmogbench evaluate {input.generators} --spaces {params.spaces} --count {params.images}"
         " --at-most-like {input.real} --real-features '{params.real_features}' --out '{params.metrics}'"
         " --grid-out '{params.grids}'"
         " {params.options} --device {params.device} --batch-size {params.batch} --no-progress > {log} 2>&1"

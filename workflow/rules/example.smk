@@ -4,31 +4,6 @@
 #   snakemake --cores 2 demo --configfile config/demo.yaml
 
 
-def example_inputs(template, **values):
-    """`template` over every table data set x model x seed of the grid (the demo needs eval_every)."""
-    if not EVAL_EVERY:
-        raise ValueError("the demo target collects FD over training: set eval_every (config/demo.yaml does)")
-    return [f for d in TABLE_SETS for f in expand(template, dataset=d, model=models_of(d), seed=SEEDS, **values)]
-
-
-def example_configs():
-    """The config files of this invocation, relative to the working directory where they lie below it."""
-    here = Path.cwd()
-    files = [Path(f).resolve() for f in workflow.configfiles]
-    return [str(f.relative_to(here)) if f.is_relative_to(here) else str(f) for f in files]
-
-
-def example_title():
-    models = ", ".join(m for d in TABLE_SETS for m in models_of(d))
-    steps = f"{config['steps']:,} generator steps" if config["steps"] else "the authors' lengths"
-    seeds = ", ".join(map(str, SEEDS))
-    return f"Demo grid: {models} on {', '.join(TABLE_SETS)}, {steps} at batch {config['batch_size']}, seed {seeds}"
-
-
-EXAMPLE_DIR = f"results/examples/{config['example']}"
-EXAMPLE_GRIDS = [f"{EXAMPLE_DIR}/samples_{m}_seed{s}.png" for d in TABLE_SETS for m in models_of(d) for s in SEEDS]
-
-
 rule demo:
     """results/examples/<example>/: the grid's FID over steps, final scores, sample grids and provenance."""
     input:
@@ -52,7 +27,7 @@ rule demo:
         command=lambda wildcards: shlex.quote("snakemake --cores 2 demo --configfile "
                                               + " ".join(c for c in example_configs() if not c.endswith("config/config.yaml"))),
         title=lambda wildcards: shlex.quote(example_title()),
-        out=EXAMPLE_DIR,
+        out=lambda wildcards, output: str(Path(output.csv).parent),
     threads: 1
     resources:
         mem_mb=2000,

@@ -31,7 +31,7 @@ for family in families.family_keys(families.is_mixture):
         log:
             "logs/figures/{dataset}/{model}/seed{seed}.log",
         shell:
-            f"{{GPU_SLOT}}hmogbench figures {{input}} --out {{params.out}} {FIGURE_OPTIONS} --device {{params.device}}"
+            f"hmogbench figures {{input}} --out {{params.out}} {FIGURE_OPTIONS} --device {{params.device}}"
             " --no-progress > {log} 2>&1"
 
 

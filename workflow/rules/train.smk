@@ -22,5 +22,5 @@ rule train:
     log:
         TRAIN_LOG,
     shell:
-        "exec {GPU_SLOT}hmogbench train --data {input} {params.options} {params.seeds} --out {params.out}"
+        "exec hmogbench train --data {input} {params.options} {params.seeds} --out {params.out}"
         " --no-progress > {log} 2>&1"
