@@ -8,24 +8,15 @@ import platform
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import torch
+from hmogbench.runtime.provenance import cpu_model  # noqa: E402 -- one definition, re-used here
 
 MODULES = ("torchvision", "scipy", "tqdm", "tabulate", "yaml", "matplotlib", "PIL", "sklearn", "pandas", "jinja2",
            "pytorch_fid", "mlxtend", "triton")
 
 
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo (else platform's processor string)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def load_average() -> list[float] | None:
