@@ -9,31 +9,44 @@ one under the stop-signal handlers."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import signal
 import sys
 
+# the sub-commands the workflow's GPU rules run (common.smk GPU_RULES): each takes a device slot first when the
+# workflow asks for one ($HMOGBENCH_GPU_SLOTS, hmogbench.runtime.device_slots)
+GPU_JOB_COMMANDS = ("train", "features", "evaluate", "figures")
 
-def build_parser() -> argparse.ArgumentParser:
+
+# sub-command -> (its package's cli module, the function that adds its parser), in the order --help lists them
+SUBCOMMANDS = {
+    "params": ("models.cli", "add_params_parser"), "toy": ("toy.cli", "add_toy_parser"),
+    "train": ("training.cli", "add_train_parser"), "sample": ("evaluation.cli", "add_sample_parser"),
+    "evaluate": ("evaluation.cli", "add_evaluate_parser"), "data": ("data.cli", "add_data_parser"),
+    "score": ("metrics.cli", "add_score_parser"), "features": ("metrics.cli", "add_features_parser"),
+    "tables": ("tables.cli", "add_tables_parser"), "figures": ("interpret.cli", "add_figures_parser"),
+    "plot": ("pictures.cli", "add_plot_parser"), "example": ("evaluation.cli", "add_example_parser"),
+    "on-slot": ("runtime.device_slots", "add_on_slot_parser"),
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line; with `only` (a sub-command's name) just that sub-command, importing only its package's
+    cli module (`hmogbench tables`, `data`, `plot` then start without torch)."""
     from . import __version__
-    from .data.cli import add_data_parser
-    from .evaluation.cli import add_evaluate_parser, add_example_parser, add_sample_parser
-    from .interpret.cli import add_figures_parser
-    from .metrics.cli import add_features_parser, add_score_parser
-    from .models.cli import add_params_parser
-    from .pictures.cli import add_plot_parser
-    from .runtime.device_slots import add_on_slot_parser
-    from .tables.cli import add_tables_parser
-    from .toy.cli import add_toy_parser
-    from .training.cli import add_train_parser
 
     parser = argparse.ArgumentParser(prog="hmogbench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", action="version", version=f"hmogbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_params_parser, add_toy_parser, add_train_parser, add_sample_parser, add_evaluate_parser,
-                add_data_parser, add_score_parser, add_features_parser, add_tables_parser, add_figures_parser,
-                add_plot_parser, add_example_parser, add_on_slot_parser):
-        add(sub)
+    for name, (module, add) in SUBCOMMANDS.items():
+        if only in (None, name):
+            getattr(importlib.import_module(f".{module}", __package__), add)(sub)
     return parser
+
+
+def _subcommand(argv: list[str]) -> str | None:
+    """The sub-command `argv` names (its first word, when it is one), else None (--help, --version, a typo)."""
+    return argv[0] if argv and argv[0] in SUBCOMMANDS else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     checkpoint; every other command at once, its outputs being written atomically); a second Ctrl-C aborts."""
     from .runtime.stop_signals import Interrupted, stop_on_signals
 
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(only=_subcommand(argv)).parse_args(argv)
+    if args.command in GPU_JOB_COMMANDS and (status := _take_device_slot(args.command)):
+        return status
     try:
         with stop_on_signals():
             return args.func(args)
@@ -56,6 +72,22 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"hmogbench {args.command}: error: {exc}", file=sys.stderr)
         return 2
+
+
+
+def _take_device_slot(command: str) -> int:
+    """A workflow GPU job's device slot (hmogbench.runtime.device_slots.hold_slot) -> 0, or the exit status."""
+    from .runtime.device_slots import hold_slot
+
+    try:
+        hold_slot(command=f"hmogbench {command}")
+    except ValueError as exc:
+        print(f"hmogbench {command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"hmogbench {command}: stopped by Ctrl-C while waiting for a GPU slot", file=sys.stderr)
+        return 128 + signal.SIGINT
+    return 0
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ import json
 import os
 import re
 import select
-import shlex
 import signal
 import subprocess
 import sys
@@ -106,37 +105,58 @@ def test_all_slots_busy_it_says_so_once_waits_then_runs(tmp_path):
     assert out == "ran\n" and "waiting" not in err and "CUDA_VISIBLE_DEVICES=0" in err
 
 
-PRINT_RUN = ("import json, os, random, sys; random.seed(2019); "
-             "print(json.dumps({'env': dict(os.environ), 'argv': sys.argv[1:], 'numbers': [random.random() "
-             "for _ in range(3)]}), flush=True); sys.stdin.readline()")  # then holds its slot until stdin closes
+HOLD_AND_PRINT = ("import json, os, random, sys; from hmogbench.runtime.device_slots import hold_slot; hold_slot(); "
+                  "random.seed(2019); print(json.dumps({'env': dict(os.environ), 'argv': sys.argv[1:], "
+                  "'numbers': [random.random() for _ in range(3)]}), flush=True); "
+                  "sys.stdin.readline()")  # then holds its slot until stdin closes
 
 
-def test_the_slot_sets_cuda_visible_devices_and_changes_nothing_else(tmp_path):
-    """The workflow's prefix (a shell string) on two slots held at once: each child sees its GPU in
-    CUDA_VISIBLE_DEVICES and the same arguments, every other variable as given and (a stand-in for a run on the
-    CPU, where nothing reads CUDA_VISIBLE_DEVICES) the same numbers."""
-    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "0,1,2,3"}
-    prefix = ds.slot_command(["3", "4"], 1, tmp_path)
-    assert prefix.endswith(" -- ") and "--gpus 3,4 --per-gpu 1" in prefix
-    command = f"{prefix}{shlex.quote(sys.executable)} -c \"{PRINT_RUN}\" a 'b c'"
+def test_a_workflow_job_holds_a_slot_sees_its_gpu_and_nothing_else_changes(tmp_path):
+    """Two jobs at once with the workflow's $HMOGBENCH_GPU_SLOTS (GPUs 3, 4): each sees its own GPU in
+    CUDA_VISIBLE_DEVICES, the variable is gone (its children take no slot), every other variable and the arguments
+    are as given and (a stand-in for a run on the CPU, where nothing reads CUDA_VISIBLE_DEVICES) the numbers are
+    the same."""
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "0,1,2,3", ds.SLOTS_ENV: ds.slots_value(["3", "4"], 1, tmp_path)}
     runs, outputs = [], []
     for _ in range(2):
-        runs.append(subprocess.Popen(command, shell=True, cwd=ROOT, env=env, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, stderr=subprocess.DEVNULL))
+        runs.append(subprocess.Popen([sys.executable, "-c", HOLD_AND_PRINT, "a", "b c"], cwd=ROOT, env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     stderr=subprocess.DEVNULL))
         outputs.append(json.loads(runs[-1].stdout.readline()))
+    assert ds.take_slot(tmp_path, ["3", "4"], 1) is None  # both held while the jobs run
     for run in runs:
         run.communicate(timeout=10)
     assert [o["env"].pop("CUDA_VISIBLE_DEVICES") for o in outputs] == ["3", "4"]
     assert outputs[0] == outputs[1] and outputs[0]["argv"] == ["a", "b c"]
-    shell_own = {"CUDA_VISIBLE_DEVICES", "PWD", "OLDPWD", "SHLVL", "_"}  # the shell may set the others itself
-    assert all(outputs[0]["env"].get(k) == v for k, v in env.items() if k not in shell_own)
+    assert {k: v for k, v in env.items() if k not in ("CUDA_VISIBLE_DEVICES", ds.SLOTS_ENV)} == outputs[0]["env"]
+
+
+def test_the_gpu_rules_commands_take_a_slot_and_others_do_not(tmp_path, monkeypatch, capsys):
+    """`hmogbench features` (a GPU rule's command) takes a slot before it runs (here it then fails on a missing
+    file); `hmogbench tables` takes none; a value that is not the workflow's is a one-line error."""
+    from hmogbench import cli
+
+    monkeypatch.setenv(ds.SLOTS_ENV, ds.slots_value(["6"], 1, tmp_path))
+    assert cli.main(["tables", "mnist", str(tmp_path / "none.json"), "--out-dir", str(tmp_path)]) != 0
+    assert ds.SLOTS_ENV in os.environ and "GPU 6" not in capsys.readouterr().err
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    assert cli.main(["features", str(tmp_path / "none.npy"), "--features", "pixels", "--out", str(tmp_path / "f")]) == 2
+    err = capsys.readouterr().err
+    assert "hmogbench features: GPU 6 (slot 1 of 1 on it): CUDA_VISIBLE_DEVICES=6" in err and "none.npy" in err
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "6" and ds.SLOTS_ENV not in os.environ
+    assert ds.take_slot(tmp_path, ["6"], 1) is None  # held by this process
+    os.close(ds._HELD.pop().fd)
+    monkeypatch.setenv(ds.SLOTS_ENV, "0,1")
+    assert cli.main(["features", str(tmp_path / "none.npy"), "--features", "pixels", "--out", str(tmp_path / "f")]) == 2
+    assert "error: $HMOGBENCH_GPU_SLOTS = '0,1': expected the workflow's JSON" in capsys.readouterr().err
 
 
 def test_the_workflow_gets_slots_only_for_gpu_jobs_on_this_machine(tmp_path, monkeypatch):
     assert ds.workflow_slots("cpu", True, None, 1) == ("", None, "")  # device cpu: nothing changes
     assert ds.workflow_slots("cuda", False, [0, 1], 2) == ("", None, "")  # SLURM: each job its own GPU
-    prefix, slots, line = ds.workflow_slots("cuda", True, [0, 1], 2, slots_dir=tmp_path)
-    assert slots == 4 and prefix == ds.slot_command(["0", "1"], 2, tmp_path) and "GPU(s) 0,1 x 2" in line
+    value, slots, line = ds.workflow_slots("cuda", True, [0, 1], 2, slots_dir=tmp_path)
+    assert slots == 4 and json.loads(value) == {"gpus": ["0", "1"], "per_gpu": 2, "dir": str(tmp_path)}
+    assert "GPU(s) 0,1 x 2" in line
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3,-1,5")  # what CUDA sees: 2 and 3
     assert ds.workflow_slots("auto", True, None, 1)[1] == 2 and ds.visible_gpus() == ["2", "3"]
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")

@@ -59,6 +59,16 @@ def test_paper_grid_train_asks_more_but_within_a_node():
         assert one_seed.runtime <= 48 * 60
 
 
+def test_no_job_asks_more_than_max_job_hours_and_a_retry_asks_more_up_to_it():
+    """The longest paper-grid training (~90 h at the fp32 rate) asks config max_job_hours (24 h by default) and goes
+    on over resubmissions; a short job asks its size x the attempt; null: no cap."""
+    longest = jr.train_resources(**{**PAPER_TRAIN, "model": "MADGAN-32", "steps": jr.default_steps("MADGAN-32")})
+    assert longest.runtime > 48 * 60
+    assert jr.asked_minutes(longest.runtime, 1, 24) == jr.asked_minutes(longest.runtime, 3, 24) == 24 * 60
+    assert jr.asked_minutes(longest.runtime, 2, None) == 2 * longest.runtime
+    assert [jr.asked_minutes(40, attempt, 1.5) for attempt in (1, 2, 3)] == [40, 80, 90]
+
+
 @pytest.mark.parametrize("precision", ["tf32", "bf16"])
 def test_gpu_runtime_shrinks_by_the_precisions_stated_speedup_and_not_on_a_cpu(precision):
     """The FLOP part of a GPU job's time divides by ``GPU_PRECISION_SPEEDUP`` (launches and start-up do not); a

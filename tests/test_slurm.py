@@ -2,13 +2,15 @@
 
 Needs a cluster (`.ci/slurm/start-cluster.sh` brings up a one-node SLURM with accounting as root). Without one
 these tests skip, except under `.ci/run`, which starts it and sets HMOGBENCH_REQUIRE_SLURM=1 so that they fail
-instead. Each run goes through a `sbatch` wrapper that records the submitted command lines.
+instead. Each run goes through a `sbatch` wrapper that records the submitted command lines, and through
+tests/slurm_snakemake.py (snakemake with the plugin's status polls kept at 2 s, its only change).
 """
 
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -19,6 +21,7 @@ from workflow_runs import SMOKE_SHRINK, workflow_copy
 from workflow_runs import env as _env
 
 pytestmark = pytest.mark.system
+SLURM_SNAKEMAKE = str(Path(__file__).with_name("slurm_snakemake.py"))  # `snakemake`, status polls every 2 s
 
 # config/smoke.yaml on two models (one batched, one competitor), 2 seeds; one thread a job: two jobs at once on 2 CPUs
 SMALL_GRID = "models: [FC, MGAN-4]\nmax_threads: 1\n"
@@ -73,9 +76,9 @@ def sbatch_log(tmp_path):
 
 def _snakemake(words: list[str], cwd: Path, sbatch_log: Path, timeout: int = 900, **env: str):
     """`snakemake WORDS` in ``cwd`` with the recording sbatch first on PATH; quick status polls (the plugin's
-    40 s first wait is for busy clusters)."""
+    40 s first wait and growing back-off are for busy clusters: slurm_snakemake.py)."""
     env = _env_with_sbatch(sbatch_log, **env)
-    return subprocess.run([sys.executable, "-m", "snakemake", "--slurm-init-seconds-before-status-checks", "2",
+    return subprocess.run([sys.executable, SLURM_SNAKEMAKE,
                            *words], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
 
 
@@ -155,16 +158,25 @@ def _states(sbatch_log: Path, comment_part: str) -> list[str]:
     return states
 
 
-def _steps_taking(seconds: float, tmp_path: Path) -> int:
-    """Generator steps of the smoke grid's FC (batch 16, one thread) that take about ``seconds`` on this machine:
-    the time limit must fall inside the first attempt and the rest fit the second (measured, not guessed, since
-    CI machines differ)."""
-    out = subprocess.run([sys.executable, "-m", "hmogbench", "train", "--data", "mnist-5k", "--set", "model=FC",
-                          "--set", "steps=12", "--set", "batch_size=16", "--set", "device=cpu", "--no-progress",
-                          "--out", str(tmp_path / "calibrate")], capture_output=True, text=True,
-                         env=_env(OMP_NUM_THREADS="1"), timeout=300)
-    per_step = float(re.search(r"([0-9.e+-]+) s/step", out.stdout).group(1))
-    return max(20, round(seconds / per_step))
+def _pause_training(work: Path, model: str) -> int:
+    """SIGSTOP the `hmogbench train` process of ``model`` that runs in ``work`` (a SLURM job on this node): a job
+    busy past its time limit without burning the CPU (at the limit SLURM sends SIGCONT, then SIGTERM); -> its pid."""
+    for proc in Path("/proc").iterdir():
+        try:
+            argv, cwd = (proc / "cmdline").read_bytes().split(b"\0"), os.readlink(proc / "cwd")
+        except (OSError, ValueError):
+            continue
+        if cwd == str(work) and b"train" in argv and f"--set=model={model}".encode() in argv:
+            os.kill(int(proc.name), signal.SIGSTOP)
+            return int(proc.name)
+    raise AssertionError(f"no `hmogbench train` of {model} runs in {work}")
+
+
+def _wait_for_progress(log: Path, steps: int) -> None:
+    """Until the training's log has a progress line ("step 2/50 (4%) ..."): it is training."""
+    deadline = time.time() + 300
+    while time.time() < deadline and f"/{steps} (" not in (log.read_text() if log.exists() else ""):
+        time.sleep(0.2)
 
 
 KILL_GRID = """models: [FC, MGAN-4]
@@ -172,36 +184,39 @@ seeds: [2019]
 steps: {steps}
 max_threads: 1
 checkpoint_every: 100000  # no periodic checkpoint: the one a rerun resumes from was written on SIGTERM
-train_overrides: {{progress_every: 10}}
+train_overrides: {{progress_every: 2}}
 job_resources: {{train: {{runtime: 1}}}}  # one minute: FC's first attempt runs into its time limit
 """
 
 
-@pytest.mark.slow  # ~4 min: SLURM's 1-minute limit, a retry, the plugin's polls
+@pytest.mark.slow  # ~2 min: SLURM's 1-minute limit (it checks every 30 s), a retry
 def test_a_cancelled_and_a_timed_out_training_are_each_finished_by_one_invocation(sbatch_log, tmp_path):
-    """One invocation: the MGAN-4 training is scancel'led while it runs, the FC training (longer) runs past its
-    1-minute limit. Each writes a checkpoint on SIGTERM, fails, is resubmitted with more time and resumes;
-    run.json tells the truth, nothing is half-written."""
+    """One invocation: the MGAN-4 training is scancel'led while it runs, the FC training runs past its 1-minute
+    limit (paused by SIGSTOP once it trains: busy, without the CPU). Each writes a checkpoint on SIGTERM, fails, is
+    resubmitted with more time and resumes; run.json tells the truth, nothing is half-written."""
     work = _workflow_in(tmp_path / "w")
     _prepare_mnist_5k(work)
-    steps = _steps_taking(110, tmp_path)  # > 60 s unless the machine gets ~1.8x faster than when measured
+    steps = 50
     (work / "kill.yaml").write_text(KILL_GRID.format(steps=steps))
     targets = [f"results/runs/mnist/{m}/seed2019/generator.pt" for m in ("FC", "MGAN-4")]
     env = _env_with_sbatch(sbatch_log)
-    proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--slurm-init-seconds-before-status-checks", "2",
+    proc = subprocess.Popen([sys.executable, SLURM_SNAKEMAKE,
                              "--profile", "profiles/slurm", *targets, "--configfile", "config/smoke.yaml", "kill.yaml"],
                             cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    paused = None
     try:
-        log = work / "logs" / "train" / "mnist" / "MGAN-4.log"
-        deadline = time.time() + 300
-        while time.time() < deadline and f"/{steps} (" not in (log.read_text() if log.exists() else ""):
-            time.sleep(0.5)  # a progress line ("step 10/150 (6%) ..."): it is training
+        logs = work / "logs" / "train" / "mnist"
+        _wait_for_progress(logs / "MGAN-4.log", steps)  # the faster one first (seconds at 50 steps)
         cancelled = _squeue_job("MGAN-4")
         assert cancelled is not None, "the MGAN-4 training job is not running"
         subprocess.run(["scancel", cancelled], check=True)
+        _wait_for_progress(logs / "FC.log", steps)
+        paused = _pause_training(work, "FC")
         output, _ = proc.communicate(timeout=600)
     finally:
         proc.kill()  # a hung run (e.g. a cancelled job never noticed) must not outlive the test
+        if paused is not None and Path(f"/proc/{paused}").exists():
+            os.kill(paused, signal.SIGKILL)  # on a failure before its time limit: not left stopped
     assert proc.returncode == 0, output[-4000:]
 
     assert _states(sbatch_log, "mnist_MGAN-4") == ["CANCELLED", "COMPLETED"]
@@ -232,7 +247,7 @@ def test_gpu_jobs_ask_slurm_for_a_gpu_as_configured_and_are_not_capped_to_one(tm
     for request, flag in (("gpus", "--gpus=1"), ("gres", "--gres=gpu:1")):
         log.unlink(missing_ok=True)
         shutil.rmtree(work / ".snakemake", ignore_errors=True)
-        out = subprocess.run([sys.executable, "-m", "snakemake", "--slurm-init-seconds-before-status-checks", "2",
+        out = subprocess.run([sys.executable, SLURM_SNAKEMAKE,
                               "--profile", "profiles/slurm", "--retries", "0",
                               "-k", *[f"results/runs/mnist/{m}/seed2019/generator.pt" for m in ("FC", "MGAN-4")],
                               "--configfile", "config/smoke.yaml", "ci.yaml", "--config", f"gpu_request={request}"],
@@ -246,10 +261,23 @@ def test_gpu_jobs_ask_slurm_for_a_gpu_as_configured_and_are_not_capped_to_one(tm
         selected = re.findall(r"Select jobs to execute", out.stdout + out.stderr)
         assert len(selected) == 1, out.stderr[-3000:]  # both in one round: no cap of one GPU job
 
-    # on this machine (no executor) the same two jobs go one at a time: one GPU here (they fail: no CUDA)
-    here = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "4", "-k", "--verbose",
-                           *[f"results/runs/mnist/{m}/seed2019/generator.pt" for m in ("FC", "MGAN-4")],
-                           "--configfile", "config/smoke.yaml", "ci.yaml"], cwd=work, capture_output=True, text=True,
-                          timeout=300, env=_env())
-    assert "one GPU job at a time on this machine" in here.stdout + here.stderr
-    assert re.findall(r"Selected jobs: (\d+)", here.stdout + here.stderr) == ["1", "1"], here.stderr[-3000:]
+    # on this machine (no executor) the same two jobs go one at a time when no GPU is visible, and at once on two
+    # device slots (stand-in GPU ids 0 and 1), each job on its own (they fail after taking it: no CUDA here)
+    (work / "slots.yaml").write_text("gpus: [0, 1]\n")
+    for extra, rounds in (((), ["1", "1"]), (("slots.yaml",), ["2"])):
+        shutil.rmtree(work / "logs", ignore_errors=True)
+        here = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "4", "-k", "--verbose",
+                               *[f"results/runs/mnist/{m}/seed2019/generator.pt" for m in ("FC", "MGAN-4")],
+                               "--configfile", "config/smoke.yaml", "ci.yaml", *extra], cwd=work,
+                              capture_output=True, text=True, timeout=300, env=_env())
+        said = here.stdout + here.stderr
+        assert [n for n in re.findall(r"Selected jobs: (\d+)", said) if n != "0"] == rounds, said[-3000:]
+        if rounds == ["1", "1"]:  # the second only once the first has ended (rounds in between select none)
+            between = said.split("Selected jobs: 1")[1]
+            assert "Error in rule train" in between and "Selected jobs: 0" in between, said[-3000:]
+        slots = sorted(re.findall(r"CUDA_VISIBLE_DEVICES=(\d)", " ".join(
+            p.read_text() for p in (work / "logs" / "train" / "mnist").glob("*.log"))))
+        if extra:
+            assert "2 GPU slot(s) on this machine: GPU(s) 0,1 x 1" in said and slots == ["0", "1"], said[-3000:]
+        else:
+            assert "one GPU job at a time on this machine" in said and slots == [], said[-3000:]

@@ -1,33 +1,32 @@
 """Device slots: every GPU of one machine used by the workflow's local GPU jobs (docs/slurm-and-gpus.md#gpus).
 
-A machine's slots are N GPUs x K jobs per GPU. ``hmogbench on-slot --slots-dir DIR --gpus 0,1 --per-gpu K --
-COMMAND...`` (or ``python -m hmogbench.runtime.device_slots ...``, which the workflow calls: no torch, ~0.1 s)
-takes a free slot, sets ``CUDA_VISIBLE_DEVICES`` to its GPU's id and replaces itself with COMMAND (``execvp``).
+A machine's slots are N GPUs x K jobs per GPU. When the workflow runs on this machine with `device` auto or cuda,
+its ``onstart`` sets ``$HMOGBENCH_GPU_SLOTS`` (the GPU ids, K and the slots' folder, as JSON); every ``hmogbench``
+command of a GPU rule (train, features, evaluate, figures) then calls ``hold_slot`` first: it takes a free slot,
+sets the process's ``CUDA_VISIBLE_DEVICES`` to that slot's GPU (before CUDA starts) and removes the variable, so
+the command's own children take none. Outside the workflow, ``hmogbench on-slot --gpus 0,1 [--per-gpu K] --
+COMMAND...`` runs any command on a slot (it takes one, then replaces itself with COMMAND: ``execvp``).
 
-- A slot is taken by an exclusive non-blocking ``flock`` on its lock file in DIR (``gpu<ID>.slot<R>.lock``). The
-  lock's file descriptor is inherited by COMMAND, so the job's own process holds the slot, and the kernel releases
-  it when that process (and any child it forked that kept the descriptor) ends, however it ends: SIGKILL included.
-  Nothing is written into the files and nothing needs cleaning up.
+- A slot is taken by an exclusive non-blocking ``flock`` on its lock file in the folder (``gpu<ID>.slot<R>.lock``),
+  held by the job's own process, so the kernel releases it when that process (and any child it forked that kept
+  the descriptor) ends, however it ends: SIGKILL included. Nothing is written into the files, nothing to clean up.
 - Which slot: the free one on the GPU with the fewest busy slots (ties: the GPU listed first), so a GPU gets a
   second job (K > 1) only when every GPU has one; K > 1 is for launch-bound small models (FC at 32x32) that
   leave a GPU mostly idle.
 - All slots busy: one line on stderr, then it polls every ``POLL_S`` seconds. (The workflow gives Snakemake N x K
   ``gpu`` resources, so this only happens with ``--resources gpu=M`` above N x K, or with slots held elsewhere.)
-- The slot changes nothing but the GPU the job sees: the command, its arguments and every other environment
-  variable are passed on as they are.
-
-``workflow_slots`` is the workflow's decision (at its start, in ``onstart``): the shell prefix of every GPU rule
-and the number of ``gpu`` resources; an empty prefix on the CPU, with a device index, or off this machine (SLURM
-gives each job its own GPU).
+- The slot changes nothing but the GPU the job sees: arguments and every other environment variable stay as
+  they are. The variable is never set off this machine (SLURM gives each job its own GPU; its jobs run no
+  ``onstart``), nor for device cpu or a named device (cuda:N).
 """
 
 from __future__ import annotations
 
 import argparse
 import fcntl
+import json
 import os
 import re
-import shlex
 import sys
 import time
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from pathlib import Path
 
 SLOTS_DIR = Path(".snakemake") / "hmogbench-slots"  # the workflow's, under its working directory
 GPUS_ENV = "CUDA_VISIBLE_DEVICES"
+SLOTS_ENV = "HMOGBENCH_GPU_SLOTS"  # set by the workflow's onstart: {"gpus": [...], "per_gpu": K, "dir": PATH}
 POLL_S = 0.5  # seconds between tries while every slot is busy
 SLOT_DEVICES = ("auto", "cuda")  # config `device` values that get slots (cuda:N names its own GPU: none)
 _ID = re.compile(r"[^,\s]+")
@@ -116,12 +116,13 @@ def take_slot(slots_dir: str | Path, gpus: list[str], per_gpu: int) -> Slot | No
     return Slot(gpu=gpus[best[0]], position=best[0], index=best[1], fd=free[best])
 
 
-def wait_for_slot(slots_dir: str | Path, gpus: list[str], per_gpu: int, poll_s: float = POLL_S) -> Slot:
-    """``take_slot``, polling every `poll_s` s while all are busy (saying so once on stderr)."""
+def wait_for_slot(slots_dir: str | Path, gpus: list[str], per_gpu: int, poll_s: float = POLL_S,
+                  command: str = "hmogbench on-slot") -> Slot:
+    """``take_slot``, polling every `poll_s` s while all are busy (saying so once on stderr, as `command`)."""
     said = False
     while (slot := take_slot(slots_dir, gpus, per_gpu)) is None:
         if not said:
-            print(f"hmogbench on-slot: all {len(gpus) * per_gpu} slots ({len(gpus)} GPU(s) x {per_gpu}) are busy; "
+            print(f"{command}: all {len(gpus) * per_gpu} slots ({len(gpus)} GPU(s) x {per_gpu}) are busy; "
                   "waiting for one", file=sys.stderr, flush=True)
             said = True
         time.sleep(poll_s)
@@ -143,18 +144,16 @@ def run_on_slot(slots_dir: str | Path, gpus: list[str], per_gpu: int, command: l
         raise FileNotFoundError(f"command {command[0]!r}: not found") from None
 
 
-def slot_command(gpus: list[str], per_gpu: int, slots_dir: str | Path, python: str = sys.executable) -> str:
-    """The shell prefix that runs a command on a slot: '<python> -m hmogbench.runtime.device_slots ... -- '."""
-    words = [python, "-m", __name__, "--slots-dir", str(slots_dir), "--gpus", ",".join(gpus),
-             "--per-gpu", str(per_gpu), "--"]
-    return " ".join(shlex.quote(w) for w in words) + " "
+def slots_value(gpus: list[str], per_gpu: int, slots_dir: str | Path) -> str:
+    """The value of $HMOGBENCH_GPU_SLOTS for these slots (JSON)."""
+    return json.dumps({"gpus": list(gpus), "per_gpu": per_gpu, "dir": str(Path(slots_dir).absolute())})
 
 
 def workflow_slots(device: str, local: bool, gpus: list | None, per_gpu: int,
                    slots_dir: str | Path = SLOTS_DIR) -> tuple[str, int | None, str]:
-    """(shell prefix of the GPU rules, `gpu` resources for this machine, a line to print) for config `device`,
-    `gpus` (None: all visible) and `jobs_per_gpu`, run on this machine (`local`) or not. Off this machine:
-    ('', None, ''). On it with no slots (device cpu or cuda:N, or no GPU visible): one GPU job at a time."""
+    """(value of $HMOGBENCH_GPU_SLOTS or '', `gpu` resources for this machine, a line to print) for config
+    `device`, `gpus` (None: all visible) and `jobs_per_gpu`, run on this machine (`local`) or not. Off this
+    machine: ('', None, ''). On it with no slots (device cpu or cuda:N, or no GPU visible): one GPU job at a time."""
     per_gpu = check_per_gpu(per_gpu)
     ids = parse_gpus(gpus) if gpus is not None else None
     if not local or device == "cpu":
@@ -165,9 +164,35 @@ def workflow_slots(device: str, local: bool, gpus: list | None, per_gpu: int,
     if not ids:
         return "", 1, ("hmogbench: no GPU visible ($CUDA_VISIBLE_DEVICES, torch): one GPU job at a time on this "
                        "machine (config gpus: [0, 1, ...] names them)")
-    prefix = slot_command(ids, per_gpu, Path(slots_dir).absolute())
-    return prefix, len(ids) * per_gpu, (f"hmogbench: {len(ids) * per_gpu} GPU slot(s) on this machine: GPU(s) "
-                                        f"{','.join(ids)} x {per_gpu} job(s) each")
+    return slots_value(ids, per_gpu, slots_dir), len(ids) * per_gpu, (
+        f"hmogbench: {len(ids) * per_gpu} GPU slot(s) on this machine: GPU(s) {','.join(ids)} x {per_gpu} job(s) "
+        "each")
+
+
+_HELD: list[Slot] = []  # the slot this process holds (its descriptor must stay open while the process runs)
+
+
+def hold_slot(environ: dict | None = None, command: str = "hmogbench") -> Slot | None:
+    """Where $HMOGBENCH_GPU_SLOTS is set (a workflow GPU job on this machine): take a slot for this process (waiting
+    while all are busy), set CUDA_VISIBLE_DEVICES to its GPU, remove $HMOGBENCH_GPU_SLOTS and say which on stderr;
+    call before CUDA starts. Else None, nothing changed. ValueError (one line) for a value that is not the
+    workflow's."""
+    environ = os.environ if environ is None else environ
+    if SLOTS_ENV not in environ:
+        return None
+    try:
+        spec = json.loads(environ[SLOTS_ENV])
+        gpus, per_gpu, slots_dir = parse_gpus(spec["gpus"]), check_per_gpu(spec["per_gpu"]), spec["dir"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"${SLOTS_ENV} = {environ[SLOTS_ENV]!r}: expected the workflow's JSON "
+                         f'{{"gpus": [...], "per_gpu": K, "dir": PATH}} ({exc})') from None
+    slot = wait_for_slot(slots_dir, gpus, per_gpu, command=command)
+    _HELD.append(slot)
+    environ[GPUS_ENV] = slot.gpu
+    del environ[SLOTS_ENV]
+    print(f"{command}: GPU {slot.gpu} (slot {slot.index + 1} of {per_gpu} on it): {GPUS_ENV}={slot.gpu}",
+          file=sys.stderr, flush=True)
+    return slot
 
 
 def add_on_slot_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -192,7 +217,7 @@ def cmd_on_slot(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m hmogbench.runtime.device_slots`` (the workflow's prefix): ``hmogbench on-slot`` without the
+    """``python -m hmogbench.runtime.device_slots``: ``hmogbench on-slot`` without the
     package's other imports."""
     parser = argparse.ArgumentParser(prog="hmogbench on-slot", description=__doc__.split("\n\n")[0])
     args = add_on_slot_arguments(parser).parse_args(argv)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from .experiment import TOY_DATASETS, TOY_MODELS
+from .grid import TOY_DATASETS, TOY_MODELS
 
 
 def add_toy_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:

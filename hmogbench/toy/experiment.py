@@ -27,10 +27,7 @@ from ..training.config import ConfigError
 from ..training.objectives import Objective, build_objective
 from .coverage import mode_coverage, uniform_baseline
 from .data import load_toy
-
-TOY_MODELS = ("HME-L-3", "ME-L-8", "MADGAN-8", "MGAN-8", "MEGAN-8")
-TOY_DATASETS = ("spiral", "gmm")
-TOY_Z_DIM = {"spiral": 1, "gmm": 2}
+from .grid import TOY_DATASETS, TOY_Z_DIM
 
 
 @dataclass

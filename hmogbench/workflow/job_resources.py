@@ -247,3 +247,11 @@ def figures_resources(*, device: str, max_threads: int | None = None) -> JobReso
     generator, small next to training): 4,000 MB, 15 min (x the safety factors: 6,000 MB, 30 min)."""
     gpu = on_gpu(device)
     return _finish(4000 + (CUDA_HOST_MB if gpu else 0), 15 * 60, 2, max_threads, 5)
+
+
+def asked_minutes(minutes: int, attempt: int, max_job_hours: float | None) -> int:
+    """The time limit a job asks for, in minutes: its size (`minutes`) x the attempt (a resubmitted job gets more),
+    at most `max_job_hours` (config; None: no cap). A training longer than the cap stops at the limit with a
+    checkpoint and goes on when resubmitted."""
+    asked = minutes * attempt
+    return asked if max_job_hours is None else min(asked, max(1, int(60 * max_job_hours)))

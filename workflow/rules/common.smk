@@ -1,5 +1,6 @@
 # Configuration and helpers shared by the rules (no rules here).
 import dataclasses
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -8,6 +9,7 @@ import yaml
 from snakemake.utils import validate
 
 from hmogbench.registry import datasets, families
+from hmogbench.runtime import device_slots
 from hmogbench.workflow import job_resources, paths
 from hmogbench.workflow.config_schema import coerce as coerce_config, config_error
 from hmogbench.data.catalog import get_spec
@@ -51,12 +53,22 @@ if EVAL_EVERY is None and config["select"] != "final":
 
 
 onstart:
-    # Snakemake never assigns devices and GPU rules hold one `gpu` resource each: on this machine run one GPU job
-    # at a time unless `--resources gpu=N` says there are N. Not on SLURM (or another executor), where each job
-    # gets its own GPU. (Here, not at parse time: only now is the executor known.)
-    if ON_GPU and workflow.local_exec and "gpu" not in workflow.global_resources:
-        workflow.register_resource("gpu", 1)
-        print("hmogbench: one GPU job at a time on this machine (--resources gpu=N with N GPUs)")
+    # Snakemake never assigns devices: on this machine (not on SLURM or another executor, where each job gets its
+    # own GPU; only now is the executor known) the GPU rules' commands take a device slot each (GPU ids x
+    # jobs_per_gpu; hmogbench.runtime.device_slots), and the `gpu` resource is the slots' count unless
+    # `--resources gpu=N` sets it; with no slots (device cuda:N, no GPU visible), one GPU job at a time.
+    SLOTS_VALUE, SLOT_COUNT, SLOTS_LINE = device_slots.workflow_slots(
+        config["device"], workflow.local_exec, config["gpus"], config["jobs_per_gpu"])
+    os.environ.pop(device_slots.SLOTS_ENV, None)
+    if SLOTS_VALUE:
+        os.environ[device_slots.SLOTS_ENV] = SLOTS_VALUE  # the jobs' environment
+    if SLOT_COUNT and "gpu" not in workflow.global_resources:
+        workflow.register_resource("gpu", SLOT_COUNT)
+        # Snakemake 9 copies the resources it counts down into its scheduler before onstart: count `gpu` too
+        if getattr(workflow, "scheduler", None) is not None:
+            workflow.scheduler.global_resources["gpu"] = SLOT_COUNT
+    if SLOTS_LINE:
+        print(SLOTS_LINE)
 
 
 wildcard_constraints:
@@ -257,8 +269,13 @@ def stop_warning(minutes):
     return f"--signal=TERM@{min(600, 6 * minutes)}" if minutes >= 10 else ""
 
 
+def asked_minutes(rule, wildcards, input, attempt):
+    """The time a job asks for: its size x the attempt, at most config max_job_hours (job_resources.asked_minutes)."""
+    return job_resources.asked_minutes(sized(rule, wildcards, input).runtime, attempt, config["max_job_hours"])
+
+
 def warning_of(rule):
-    return lambda wildcards, input, attempt: stop_warning(sized(rule, wildcards, input).runtime * attempt)
+    return lambda wildcards, input, attempt: stop_warning(asked_minutes(rule, wildcards, input, attempt))
 
 
 def threads_of(rule):
@@ -267,13 +284,13 @@ def threads_of(rule):
 
 
 def resources_of(rule):
-    """The `resources:` of `rule`: memory, time (x the attempt: a resubmitted job gets more), SLURM's stop warning
+    """The `resources:` of `rule`: memory, time (asked_minutes), SLURM's stop warning
     (the rules whose rerun goes on from a stopped job) and, for a GPU rule when `device` is not cpu, the GPU
     request (config `gpu_request`)."""
     gpu = GPU_REQUESTS[config["gpu_request"]] if ON_GPU and rule in GPU_RULES else {}
     return dict(
         mem_mb=lambda wildcards, input: sized(rule, wildcards, input).mem_mb,
-        runtime=lambda wildcards, input, attempt: sized(rule, wildcards, input).runtime * attempt,
+        runtime=lambda wildcards, input, attempt: asked_minutes(rule, wildcards, input, attempt),
         **({"slurm_extra": warning_of(rule)} if rule in RESUMABLE_RULES else {}),
         **gpu,
     )
@@ -347,7 +364,7 @@ def all_picture_files():
 def toy_figure_outputs():
     """The toy experiments' figures (made by the toy job), for the report -- samples.png of every (toy set, model),
     tree.png of the HME."""
-    from hmogbench.toy.experiment import TOY_DATASETS, TOY_MODELS
+    from hmogbench.toy.grid import TOY_DATASETS, TOY_MODELS
 
     names = [(d, m, "samples") for d in TOY_DATASETS for m in TOY_MODELS]
     names += [(d, m, "tree") for d in TOY_DATASETS for m in TOY_MODELS if m.startswith("HME")]
