@@ -160,7 +160,8 @@ def test_the_workflow_gets_slots_only_for_gpu_jobs_on_this_machine(tmp_path, mon
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3,-1,5")  # what CUDA sees: 2 and 3
     assert ds.workflow_slots("auto", True, None, 1)[1] == 2 and ds.visible_gpus() == ["2", "3"]
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
-    assert ds.workflow_slots("auto", True, None, 3)[:2] == ("", 1)  # no GPU visible: one GPU job at a time
+    assert ds.workflow_slots("auto", True, None, 3) == ("", None, "")  # no GPU visible: auto runs on the CPU
+    assert ds.workflow_slots("cuda", True, None, 3)[:2] == ("", 1)  # cuda, none visible: one GPU job at a time
     assert ds.workflow_slots("cuda:1", True, None, 1)[:2] == ("", 1)  # a named device: no slots
 
 

@@ -161,6 +161,8 @@ def workflow_slots(device: str, local: bool, gpus: list | None, per_gpu: int,
     if device not in SLOT_DEVICES:
         return "", 1, f"hmogbench: device {device}: one GPU job at a time on this machine"
     ids = ids if ids is not None else visible_gpus()
+    if not ids and device == "auto":  # the GPU rules run on the CPU, side by side like every other rule
+        return "", None, ""
     if not ids:
         return "", 1, ("hmogbench: no GPU visible ($CUDA_VISIBLE_DEVICES, torch): one GPU job at a time on this "
                        "machine (config gpus: [0, 1, ...] names them)")
