@@ -2,12 +2,11 @@
 config values from the command line typed by it: `--config seeds=[2019,2020]` (strings from Snakemake) means
 the integers, as the schema says."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from workflow_runs import run_snakemake
 
 from hmogbench.workflow.config_schema import SCHEMA_PATH, coerce, generated_values, main, render_schema
 
@@ -70,10 +69,9 @@ def test_what_does_not_read_as_the_type_is_left_for_the_schema_to_name():
 def test_snakemake_config_list_of_seeds(tmp_path):
     """The command a user typed: seeds given on the command line plan one training per seed list; eval_every
     (typed from its text too) adds the snapshots to training, their scores to evaluate and their plot."""
-    out = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--directory", str(tmp_path),
-                          "--snakefile", str(ROOT / "Snakefile"), "tables/mnist.md",
-                          "results/plots/mnist/FC/over_training.png", "--config", "seeds=[2019,2020]", "models=[FC]",
-                          "eval_every=500"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    out = run_snakemake(["-n", "--cores", "1", "--directory", str(tmp_path), "--snakefile", str(ROOT / "Snakefile"),
+                         "tables/mnist.md", "results/plots/mnist/FC/over_training.png", "--config", "seeds=[2019,2020]",
+                         "models=[FC]", "eval_every=500"], ROOT, timeout=300)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert "--seeds 2019 2020" in out.stdout
     assert "--full-length" in out.stdout  # config steps null: the authors' length, asked for explicitly

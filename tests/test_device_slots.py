@@ -139,7 +139,7 @@ def test_the_gpu_rules_commands_take_a_slot_and_others_do_not(tmp_path, monkeypa
     monkeypatch.setenv(ds.SLOTS_ENV, ds.slots_value(["6"], 1, tmp_path))
     assert cli.main(["tables", "mnist", str(tmp_path / "none.json"), "--out-dir", str(tmp_path)]) != 0
     assert ds.SLOTS_ENV in os.environ and "GPU 6" not in capsys.readouterr().err
-    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")  # recorded: the value the slot sets is undone after the test
     assert cli.main(["features", str(tmp_path / "none.npy"), "--features", "pixels", "--out", str(tmp_path / "f")]) == 2
     err = capsys.readouterr().err
     assert "hmogbench features: GPU 6 (slot 1 of 1 on it): CUDA_VISIBLE_DEVICES=6" in err and "none.npy" in err

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from workflow_runs import SMOKE_SHRINK, workflow_copy
+from workflow_runs import SMOKE_SHRINK, run_snakemake, workflow_copy
 from workflow_runs import env as _env
 
 pytestmark = pytest.mark.system
@@ -127,9 +127,8 @@ def test_small_grid_through_slurm_equals_a_local_run(sbatch_log, tmp_path, reque
 
     # every job of the whole smoke grid (8 models), as sized now that its data exists, fits a 2-CPU, 20 GB node
     # (--cores 64: nothing scaled down; a dry run prints `threads:` only above 1)
-    plan = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall", "--cores", "64",
-                           "tables/mnist.diff.md", "--configfile", "config/smoke.yaml"], cwd=cluster,
-                          capture_output=True, text=True, timeout=300, env=_env())
+    plan = run_snakemake(["-n", "--forceall", "--cores", "64", "tables/mnist.diff.md", "--configfile",
+                          "config/smoke.yaml"], cluster, timeout=300)
     assert plan.returncode == 0, plan.stderr[-3000:]
     sizes = _job_sizes(plan.stdout)
     assert len(sizes) == 19, plan.stdout[-2000:]  # prepare, real features, 8 train, 8 evaluate, tables

@@ -4,21 +4,18 @@ import importlib.util
 import json
 import re
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
-from workflow_runs import ROOT, SMOKE_MODELS, SMOKE_SEEDS, env
+from workflow_runs import ROOT, SMOKE_MODELS, SMOKE_SEEDS, run_snakemake
 
 pytestmark = [pytest.mark.system, pytest.mark.skipif(importlib.util.find_spec("snakemake") is None,
                                 reason="snakemake not installed (pip install -e '.[test]' installs it)")]
 
 
 def _run(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=600, env=env())
+    return run_snakemake(list(args), cwd, timeout=600)
 
 
 def test_dry_run_plans_the_toy_experiments(tmp_path):

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from snakemake_forks import Forks
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = ["README.md", "tables/README.md",
              *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md")),
@@ -51,12 +53,25 @@ def workflow_copy(tmp: Path) -> Path:
     return work
 
 
+NOTHING_RUNS = ("-n", "--dry-run", "--dryrun", "--lint")  # options under which Snakemake runs no job
+_FORKS = Forks()
+
+
+def run_snakemake(argv: list[str], cwd: Path, timeout: float = 1500, **environment: str) -> subprocess.CompletedProcess:
+    """`snakemake ARGV` in ``cwd``: `python -m snakemake` in a new process, or, when no job runs (a dry run, the
+    linter), a fork of a process that has imported Snakemake once (tests/snakemake_forks.py: the same run without
+    its start-up)."""
+    if any(word in NOTHING_RUNS for word in argv):
+        return _FORKS.run(list(argv), cwd, env(**environment))
+    return subprocess.run([sys.executable, "-m", "snakemake", *argv], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=env(**environment))
+
+
 def snakemake(command: str, cwd: Path, extra: tuple[str, ...] = (), **environment: str) -> subprocess.CompletedProcess:
     """``command`` (a `snakemake ...` line as a user types it) run in ``cwd``, ``extra`` options first."""
     words = shlex.split(command)
     assert words[0] == "snakemake", command
-    return subprocess.run([sys.executable, "-m", "snakemake", *extra, *words[1:]], cwd=cwd, capture_output=True,
-                          text=True, timeout=1500, env=env(**environment))
+    return run_snakemake([*extra, *words[1:]], cwd, **environment)
 
 
 def report_commands() -> tuple[str, str, str]:

@@ -18,6 +18,8 @@ import math
 import torch
 from torch import nn
 
+from .init import normal_
+
 
 class SoftmaxGating(nn.Module):
     """Softmax gate over ``num_leaves`` experts (thesis eq. 4.1).
@@ -31,7 +33,7 @@ class SoftmaxGating(nn.Module):
         self.num_leaves = num_leaves
         self.weight = nn.Parameter(torch.empty(in_features, num_leaves))
         self.bias = nn.Parameter(torch.zeros(num_leaves))
-        nn.init.normal_(self.weight, std=math.sqrt(2.0 / (in_features + num_leaves)))
+        normal_(self.weight, std=math.sqrt(2.0 / (in_features + num_leaves)))
 
     def logits(self, z: torch.Tensor) -> torch.Tensor:
         """(B, in) -> (B, K) unnormalised log-weights."""
@@ -58,7 +60,7 @@ class TreeGating(nn.Module):
         self.num_internal = 2**depth - 1
         self.weight = nn.Parameter(torch.empty(in_features, self.num_internal))
         self.bias = nn.Parameter(torch.zeros(self.num_internal))
-        nn.init.normal_(self.weight, std=1.0 / math.sqrt(in_features))
+        normal_(self.weight, std=1.0 / math.sqrt(in_features))
         nodes, left = leaf_paths(depth)
         self.register_buffer("path_nodes", nodes, persistent=False)  # (L, d) internal nodes root -> leaf
         self.register_buffer("path_left", left, persistent=False)  # (L, d) True where the path goes left
@@ -92,7 +94,11 @@ class TreeGating(nn.Module):
 
 def leaf_paths(depth: int) -> tuple[torch.Tensor, torch.Tensor]:
     """For each leaf, left to right: the internal nodes on its path from the root, (2^d, d) long,
-    and whether the path turns left at each of them, (2^d, d) bool (breadth-first numbering)."""
+    and whether the path turns left at each of them, (2^d, d) bool (breadth-first numbering). In a meta build
+    (``torch.device("meta")``), meta tensors of those shapes, uncomputed (meta arithmetic would import
+    torch._dynamo: hmogbench.models.init)."""
+    if torch.empty(0).is_meta:
+        return torch.empty(2**depth, depth, dtype=torch.long), torch.empty(2**depth, depth, dtype=torch.bool)
     leaves = torch.arange(2**depth)
     nodes, left = [], []
     for level in range(depth):

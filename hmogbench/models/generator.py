@@ -7,6 +7,7 @@ from torch import nn
 
 from ..registry.families import family_keys
 from .heads import HeadOutput, MultiHead, build_head
+from .init import normal_
 from .spec import ModelSpec
 from .trunk import ConvDiscriminator, GeneratorTrunk, MLPDiscriminator, head_out_features
 
@@ -18,9 +19,9 @@ def init_normal_(module: nn.Module, std: float = 0.02) -> nn.Module:
     ``module`` (the authors' ``init_weights``). Norm layers keep their (1, 0) init."""
     for m in module.modules():
         if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.normal_(m.weight, std=std)
+            normal_(m.weight, std=std)
             if m.bias is not None:
-                nn.init.normal_(m.bias, std=std)
+                normal_(m.bias, std=std)
     return module
 
 

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .gating import SoftmaxGating, TreeGating
+from .init import kaiming_normal_, randn_times
 from .leaves import ConstantLeaves, LinearLeaves
 from .spec import ModelSpec
 
@@ -79,12 +80,12 @@ class MultiHead(nn.Module):
         super().__init__()
         self.num_generators = num_generators
         first = out_features if hidden is None else hidden
-        self.weight = nn.Parameter(torch.randn(num_generators, in_features, first) * (2.0 / in_features) ** 0.5)
+        self.weight = nn.Parameter(randn_times(num_generators, in_features, first, factor=(2.0 / in_features) ** 0.5))
         self.bias = nn.Parameter(torch.zeros(num_generators, first))
         if hidden is None:
             self.norm = nn.BatchNorm1d(num_generators * out_features)
         else:
-            self.weight2 = nn.Parameter(torch.randn(num_generators, hidden, out_features) * (2.0 / hidden) ** 0.5)
+            self.weight2 = nn.Parameter(randn_times(num_generators, hidden, out_features, factor=(2.0 / hidden) ** 0.5))
             self.bias2 = nn.Parameter(torch.zeros(num_generators, out_features))
         self.hidden = hidden
 
@@ -138,7 +139,7 @@ class MEGANHead(nn.Module):
         self.projector = nn.Linear(out_features, in_features)
         self.gate = nn.Linear(in_features * (num_generators + 1), num_generators)
         for layer in (self.projector, self.gate):  # the authors' Linear wrapper: He-normal, bias 0
-            nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+            kaiming_normal_(layer.weight, nonlinearity="relu")
             nn.init.zeros_(layer.bias)
 
     def gate_logits(self, z: torch.Tensor, h_all: torch.Tensor) -> torch.Tensor:

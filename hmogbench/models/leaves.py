@@ -15,6 +15,8 @@ import math
 import torch
 from torch import nn
 
+from .init import randn_over
+
 
 class ConstantLeaves(nn.Module):
     """L constant vectors; the mixture is a convex combination of them (inside their convex hull)."""
@@ -43,7 +45,7 @@ class LinearLeaves(nn.Module):
 
     def __init__(self, num_leaves: int, in_features: int, out_features: int):
         super().__init__()
-        self.weight = nn.Parameter(torch.randn(num_leaves, in_features, out_features) / math.sqrt(in_features))
+        self.weight = nn.Parameter(randn_over(num_leaves, in_features, out_features, divisor=math.sqrt(in_features)))
         self.bias = nn.Parameter(torch.zeros(num_leaves, out_features))
 
     def outputs(self, z: torch.Tensor) -> torch.Tensor:

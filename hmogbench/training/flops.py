@@ -108,7 +108,7 @@ def _head_macs(head: nn.Module) -> int:
 
 def _layer_macs(module: nn.Module, example: torch.Tensor) -> int:
     """Forward MACs per sample of the Linear / Conv / ConvTranspose layers of ``module`` on ``example``
-    (one sample, on the meta device), from their input and output shapes."""
+    (one sample), from their input and output shapes."""
     total = 0
 
     def hook(layer, inputs, output):
@@ -150,9 +150,11 @@ def model_flops(cfg: TrainConfig) -> ModelFlops:
     with torch.device("meta"):
         G = build_generator(cfg.spec, cfg.image_size, cfg.channels, cfg.z_dim, megan_tau=cfg.megan_tau).eval()
         D = build_discriminator(cfg.spec, cfg.image_size, cfg.channels, norm=cfg.d_norm).eval()
-        h = torch.empty(1, G.trunk.in_channels * 16)
-        x = torch.empty(1, cfg.channels, cfg.image_size, cfg.image_size)
-        trunk, disc = _layer_macs(G.trunk, h), _layer_macs(D, x)
+    # the shapes' forward on the CPU with storage but no values (a meta forward would import torch._dynamo,
+    # ~1 s): the trunk and D only, one sample
+    h = torch.zeros(1, G.trunk.in_channels * 16)
+    x = torch.zeros(1, cfg.channels, cfg.image_size, cfg.image_size)
+    trunk, disc = _layer_macs(G.trunk.to_empty(device="cpu"), h), _layer_macs(D.to_empty(device="cpu"), x)
     extra = 0
     if isinstance(G.head, MEGANHead):
         extra = 2 * (G.head.num_generators * G.head.projector.weight.numel() + G.head.gate.weight.numel())
