@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import traceback
 from pathlib import Path
 
 
@@ -40,8 +41,12 @@ def _serve() -> None:
                 os.dup2(err.fileno(), 2)
                 sys.argv = ["snakemake", *request["argv"]]
                 snakemake.cli.main(request["argv"])
-            except SystemExit as exc:
+            except SystemExit as exc:  # as the interpreter ends on it: an int is the status, else printed, 1
                 code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+                if exc.code is not None and not isinstance(exc.code, int):
+                    print(exc.code, file=sys.stderr)
+            except BaseException:  # noqa: BLE001 (what the interpreter would print)
+                traceback.print_exc()
             finally:
                 sys.stdout.flush()
                 sys.stderr.flush()
