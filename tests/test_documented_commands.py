@@ -97,14 +97,14 @@ def test_documented_benchmark_line_parses_as_written(line):
 @pytest.mark.system
 @pytest.mark.slow
 def test_default_config_runs_end_to_end_when_only_shrunk(fid_weights, tmp_path):
-    """The paper grid's config shrunk by tiny.yaml (fewer models, seeds, steps and images; the embedded mnist-5k for
-    MNIST) and nothing else changed, the FID network with the shared reconstruction of its weights, `device: auto`
-    in every rule; then the remaining rule with a device flag (an HME's interpretability figures, at their default
-    settings). The toy rule has no device flag and its
-    default length (300 epochs) is not a CPU test: tests/test_toy.py runs its command, shorter."""
+    """The paper grid's config shrunk by tiny.yaml (two models, one seed, fewer steps and images; the embedded
+    mnist-5k for MNIST) and nothing else changed, the FID network with the shared reconstruction of its weights,
+    `device: auto` in every rule; then the remaining rule with a device flag (an HME's interpretability figures, at
+    their default settings). The toy rule has no device flag and its default length (300 epochs) is not a CPU
+    test: tests/test_toy.py runs its command, shorter."""
     work = workflow_copy(tmp_path)
     (work / "tiny.yaml").write_text(
-        "{datasets: [mnist], models: [FC, HME-2], seeds: [2019, 2020], steps: 3, batch_size: 16, "
+        "{datasets: [mnist], models: [FC, HME-2], seeds: [2019], steps: 3, batch_size: 16, "
         "eval_images: 16, feature_spaces: [fid-inception], train_source: {mnist: mnist-5k}, "
         "real_source: {mnist: mnist-5k}}\n")
     weights = str(fid_weights)
@@ -115,7 +115,7 @@ def test_default_config_runs_end_to_end_when_only_shrunk(fid_weights, tmp_path):
     md = (work / "tables" / "mnist.md").read_text()
     assert re.search(r"\|\s*FID\s*\|", md), md[:2000]
     assert re.search(r"^\| FC( \(baseline\))? +\|.*\d+\.\d+ ± \d+\.\d+", md, re.M), md[:2000]  # HME-2: no row
-    record = json.loads((work / "results/metrics/fid-inception/mnist/HME-2/seed2020.json").read_text())
+    record = json.loads((work / "results/metrics/fid-inception/mnist/HME-2/seed2019.json").read_text())
     assert record["fd_name"] == "FID" and record["n_real"] == record["n_fake"] == 16
     assert record["fake_source"]["config"]["device"] == "cpu"  # 'auto' resolved, recorded as what ran
     assert record["provenance"]["numerics"]["tf32_matmul"] is False
