@@ -74,7 +74,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-
 def _take_device_slot(command: str) -> int:
     """A workflow GPU job's device slot (hmogbench.runtime.device_slots.hold_slot) -> 0, or the exit status."""
     from .runtime.device_slots import hold_slot

@@ -56,7 +56,8 @@ onstart:
     # Snakemake never assigns devices: on this machine (not on SLURM or another executor, where each job gets its
     # own GPU; only now is the executor known) the GPU rules' commands take a device slot each (GPU ids x
     # jobs_per_gpu; hmogbench.runtime.device_slots), and the `gpu` resource is the slots' count unless
-    # `--resources gpu=N` sets it; with no slots (device cuda:N, no GPU visible), one GPU job at a time.
+    # `--resources gpu=N` sets it; device cuda:N, or cuda with no GPU visible: one GPU job at a time; device auto
+    # with no GPU visible: the jobs run on the CPU, no cap.
     SLOTS_VALUE, SLOT_COUNT, SLOTS_LINE = device_slots.workflow_slots(
         config["device"], workflow.local_exec, config["gpus"], config["jobs_per_gpu"])
     os.environ.pop(device_slots.SLOTS_ENV, None)
