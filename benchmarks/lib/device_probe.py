@@ -11,12 +11,10 @@ import sys
 from typing import Any
 
 import torch
-from hmogbench.runtime.provenance import cpu_model  # noqa: E402 -- one definition, re-used here
+from hmogbench.runtime.provenance import cpu_model  # one definition (also device_name), re-used here
 
 MODULES = ("torchvision", "scipy", "tqdm", "tabulate", "yaml", "matplotlib", "PIL", "sklearn", "pandas", "jinja2",
            "pytorch_fid", "mlxtend", "triton")
-
-
 
 
 def load_average() -> list[float] | None:

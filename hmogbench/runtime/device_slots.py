@@ -129,14 +129,19 @@ def wait_for_slot(slots_dir: str | Path, gpus: list[str], per_gpu: int, poll_s: 
     return slot
 
 
+def _say_slot(command: str, slot: Slot, per_gpu: int) -> None:
+    """The job log's line naming its slot, e.g. 'hmogbench train: GPU 1 (slot 1 of 1 on it): CUDA_VISIBLE_DEVICES=1'."""
+    print(f"{command}: GPU {slot.gpu} (slot {slot.index + 1} of {per_gpu} on it): {GPUS_ENV}={slot.gpu}",
+          file=sys.stderr, flush=True)
+
+
 def run_on_slot(slots_dir: str | Path, gpus: list[str], per_gpu: int, command: list[str]) -> None:
     """Take a slot and become `command` on its GPU (never returns; OSError if `command` cannot be run)."""
     if not command:
         raise ValueError("expected a command after --")
     slot = wait_for_slot(slots_dir, parse_gpus(gpus), check_per_gpu(per_gpu))
     os.set_inheritable(slot.fd, True)  # the command's process holds the lock until it ends
-    print(f"hmogbench on-slot: GPU {slot.gpu} (slot {slot.index + 1} of {per_gpu} on it): "
-          f"{GPUS_ENV}={slot.gpu}", file=sys.stderr, flush=True)
+    _say_slot("hmogbench on-slot", slot, per_gpu)
     sys.stdout.flush()
     try:
         os.execvpe(command[0], command, {**os.environ, GPUS_ENV: slot.gpu})
@@ -192,8 +197,7 @@ def hold_slot(environ: dict | None = None, command: str = "hmogbench") -> Slot |
     _HELD.append(slot)
     environ[GPUS_ENV] = slot.gpu
     del environ[SLOTS_ENV]
-    print(f"{command}: GPU {slot.gpu} (slot {slot.index + 1} of {per_gpu} on it): {GPUS_ENV}={slot.gpu}",
-          file=sys.stderr, flush=True)
+    _say_slot(command, slot, per_gpu)
     return slot
 
 

@@ -27,7 +27,6 @@ from ..runtime.device import set_numerics, tf32_in_effect
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16}  # precisions that run the forwards under autocast
 
 
-
 def resolve(precision: str, device: torch.device) -> str:
     """What a run asking for ``precision`` on ``device`` computes in (after ``runtime.device.prepare_device``):
     'tf32' switches TF32 on (CUDA) and is what 'fp32' becomes where $HMOGBENCH_TF32=1 switched it on; on a CPU
@@ -54,4 +53,3 @@ def full_precision(like: torch.Tensor) -> AbstractContextManager:
     run is untouched): what must stay float32 under a bf16 run, the gradient penalty's double backward."""
     kind = like.device.type
     return torch.autocast(kind, enabled=False) if torch.is_autocast_enabled(kind) else contextlib.nullcontext()
-
