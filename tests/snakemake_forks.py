@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -65,14 +67,19 @@ class Forks:
         self._server: subprocess.Popen | None = None
         self._lock = threading.Lock()
 
-    def run(self, argv: list[str], cwd: Path, env: dict) -> subprocess.CompletedProcess:
-        """`snakemake ARGV` in ``cwd`` with ``env`` -> its exit status, stdout and stderr."""
+    def run(self, argv: list[str], cwd: Path, env: dict, timeout: float) -> subprocess.CompletedProcess:
+        """`snakemake ARGV` in ``cwd`` with ``env`` -> its exit status, stdout and stderr; TimeoutExpired (the
+        server and its run killed) after ``timeout`` seconds, as subprocess.run would raise it."""
         with self._lock:
             if self._server is None or self._server.poll() is not None:
                 self._server = subprocess.Popen([sys.executable, __file__], stdin=subprocess.PIPE,
-                                                stdout=subprocess.PIPE, text=True, env=env)
+                                                stdout=subprocess.PIPE, text=True, env=env, start_new_session=True)
             self._server.stdin.write(json.dumps({"argv": argv, "cwd": str(cwd), "env": env}) + "\n")
             self._server.stdin.flush()
+            if not select.select([self._server.stdout], [], [], timeout)[0]:
+                os.killpg(self._server.pid, signal.SIGKILL)  # the server and the fork running the request
+                self._server.wait()
+                raise subprocess.TimeoutExpired(["snakemake", *argv], timeout)
             reply = json.loads(self._server.stdout.readline())
         texts = [Path(reply[name]).read_text() for name in ("stdout", "stderr")]
         for name in ("stdout", "stderr"):

@@ -62,7 +62,7 @@ def run_snakemake(argv: list[str], cwd: Path, timeout: float = 1500, **environme
     linter), a fork of a process that has imported Snakemake once (tests/snakemake_forks.py: the same run without
     its start-up)."""
     if any(word in NOTHING_RUNS for word in argv):
-        return _FORKS.run(list(argv), cwd, env(**environment))
+        return _FORKS.run(list(argv), cwd, env(**environment), timeout)
     return subprocess.run([sys.executable, "-m", "snakemake", *argv], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, env=env(**environment))
 
